@@ -1,0 +1,7 @@
+"""`python -m mechsparse ...`"""
+
+import sys
+
+from mechsparse.cli import main
+
+sys.exit(main())
