@@ -62,6 +62,176 @@ def _add_graph_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--gz", help="temporal graph rows, e.g. 10,11 (row i: past latents driving z_i)")
 
 
+def cmd_generate(args: argparse.Namespace) -> int:
+    import time
+    from pathlib import Path
+
+    from mechsparse import data
+
+    out = Path(args.out)
+    if out.suffix != ".npz":
+        raise ValueError(f"--out must name a .npz file, got {args.out!r}")
+    if not out.parent.is_dir():
+        raise ValueError(f"folder {str(out.parent)!r} of --out does not exist")
+    spec = _spec_from_args(args)
+    name = args.preset or "custom"
+    start = time.perf_counter()
+    ds = data.generate(
+        spec,
+        args.n,
+        t=args.t,
+        dx=args.dx,
+        seed=args.seed,
+        name=name,
+        variant=args.variant,
+        kind=args.kind,
+        obs_share=args.obs_share,
+    )
+    data.save_dataset(out, ds)
+    info = ds.info
+    print(
+        f"wrote {out}: N={ds.n} T={ds.t} dx={ds.dx} da={ds.da} dz={ds.dz} "
+        f"({name}, {info['kind']}, {info['variant']}, seed {info['seed']}) in {time.perf_counter() - start:.2f} s"
+    )
+    return 0
+
+
+def _add_generate_args(p: argparse.ArgumentParser) -> None:
+    from mechsparse import data
+
+    _add_graph_args(p)
+    p.add_argument("--n", type=int, default=10_000, help="number of samples (sequences), 1 to 1,000,000")
+    p.add_argument("--seed", type=int, default=0, help="one seed fixes mixing, latents and noise")
+    p.add_argument("--out", required=True, help="output file, FILE.npz")
+    p.add_argument("--variant", choices=list(data.VARIANTS), default="standard", help="mechanism variant")
+    p.add_argument("--kind", choices=list(data.KINDS), help="default: from the graphs (action, temporal, both)")
+    p.add_argument("--t", type=int, help="sequence length T (default 1 without time, 2 with)")
+    p.add_argument("--dx", type=int, default=20, help="observation size (>= number of latents)")
+    p.add_argument(
+        "--obs-share", type=float, default=data.DEFAULT_OBS_SHARE, help="interventions: share of observational a = 0"
+    )
+
+
+def _progress_line(trainer, width: int = 24) -> str:
+    """One terminal line: bar, step, steps/s, MCC, expected edges (and the bound)."""
+    c = trainer.config
+    fracs = [trainer.step_count / c.max_steps if c.max_steps else 0.0]
+    fracs.append(trainer.elapsed / c.max_seconds if c.max_seconds else 0.0)
+    frac = min(1.0, max(fracs))
+    bar = "#" * int(frac * width) + "." * (width - int(frac * width))
+    last = trainer.history[-1] if trainer.history else {}
+    mcc = last.get("mcc")
+    edges = last.get("edge_count")
+    bound = trainer.current_bound()
+    parts = [
+        f"[{bar}] step {trainer.step_count}",
+        f"{trainer.elapsed:5.0f} s",
+        f"{trainer.steps_per_second:6.1f} steps/s",
+        f"MCC {mcc:.3f}" if mcc is not None else "MCC -",
+    ]
+    if edges is not None:
+        parts.append(f"edges {edges:.1f}" + (f"/{bound:.0f}" if bound is not None else ""))
+    return " | ".join(parts)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    import time
+    from pathlib import Path
+
+    from mechsparse import data, runs, training
+
+    if bool(args.preset) == bool(args.data):
+        raise ValueError("give exactly one of --preset NAME or --data FILE.npz")
+    if args.n < 20:
+        raise ValueError(f"--n must be at least 20, got {args.n}")
+    if args.data:
+        ds = data.load_dataset(args.data)
+        name = ds.name
+    else:
+        ds = data.generate(graphs.preset(args.preset), args.n, seed=args.seed, name=args.preset)
+        name = args.preset
+    overrides = {"sparsity": args.sparsity, "seed": args.seed, "device": args.device}
+    for key in ("max_seconds", "max_steps", "penalty", "bound", "dz", "model_size", "masks", "batch_size", "lr"):
+        if getattr(args, key) is not None:
+            overrides[key] = getattr(args, key)
+    for key in ("mask_lr", "eval_every", "threads"):
+        if getattr(args, key) is not None:
+            overrides[key] = getattr(args, key)
+    if args.hard:
+        overrides["hard"] = True
+    if args.hetero:
+        overrides["hetero"] = True
+    config = training.default_config(ds, **overrides)
+    trainer = training.Trainer(ds, config)
+    label = f"{name}-{config.sparsity}-s{config.seed}"
+    out = Path(args.out) if args.out else runs.run_path(runs.new_run_id(label))
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {str(out)!r} exists and is not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    spec = ds.graphs
+    meta = {"data": name, "n": ds.n, "graphs": graphs.encode(spec) if spec is not None else None, "source": "cli"}
+    runs.write_json(out / "config.json", {"config": config.to_dict(), "meta": meta, "label": label})
+    print(
+        f"training on {name} (N={ds.n}, T={ds.t}, dx={ds.dx}, da={ds.da}, dz={trainer.dz}) with "
+        f"{config.sparsity} sparsity, seed {config.seed}, device {trainer.device}",
+        file=sys.stderr,
+    )
+    tty, last_print, message, status = sys.stderr.isatty(), 0.0, "", "finished"
+    try:
+        while not trainer.finished:
+            info = trainer.step()
+            now = time.monotonic()
+            if (tty and now - last_print > 0.25) or ("evaluated" in info and (tty or now - last_print > 5.0)):
+                print("\r" + _progress_line(trainer), end="" if tty else "\n", file=sys.stderr, flush=True)
+                last_print = now
+    except training.TrainingDiverged as exc:
+        status, message = "failed", f"training diverged: {exc}"
+    except KeyboardInterrupt:
+        status, message = "stopped", "interrupted"
+    if not trainer.history or trainer.history[-1]["step"] != trainer.step_count:
+        trainer.evaluate()
+    print("\r" + _progress_line(trainer), file=sys.stderr, flush=True)
+    summary = {**trainer.summary(), "status": status, "message": message, "data": name, "label": label}
+    runs.write_summary(out, summary)
+    runs.write_history(out, trainer.history)
+    runs.save_snapshot(out, trainer.snapshot())
+    if status != "failed":
+        trainer.save_checkpoint(out / "checkpoint.pt")
+    fmt = lambda v: "null" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
+    keys = ("mcc", "r", "r_con", "shd_a", "shd_z")
+    print("  ".join(f"{k}={fmt(summary[k])}" for k in keys) + f"  -> {out}")
+    if status == "failed":
+        print(f"error: {message}", file=sys.stderr)
+        return 1
+    return 130 if status == "stopped" else 0
+
+
+def _add_train_args(p: argparse.ArgumentParser) -> None:
+    from mechsparse import training
+
+    p.add_argument("--preset", choices=list(graphs.PRESETS), help="generate the data of a named preset")
+    p.add_argument("--data", help="a dataset file (.npz with x, and optionally a, z, ga, gz)")
+    p.add_argument("--n", type=int, default=20_000, help="samples to generate with --preset (default 20000)")
+    p.add_argument("--sparsity", choices=list(training.SPARSITY_MODES), default="constraint")
+    p.add_argument("--seed", type=int, default=0, help="fixes data (with --preset), initialisation and batches")
+    p.add_argument("--max-seconds", type=float, help="stop after this many training seconds")
+    p.add_argument("--max-steps", type=int, help="stop after this many steps (default: the preset's tuned budget)")
+    p.add_argument("--device", choices=list(training.DEVICES), default="auto")
+    p.add_argument("--out", help="output folder (default: a new run folder under ./runs or MECHSPARSE_RUNS_DIR)")
+    p.add_argument("--penalty", type=float, help="penalty coefficient (with --sparsity penalty)")
+    p.add_argument("--bound", type=float, help="constraint bound on the expected edge count (default: true count)")
+    p.add_argument("--dz", type=int, help="number of learned latents (default: the data's)")
+    p.add_argument("--model-size", choices=list(training.MODEL_SIZES))
+    p.add_argument("--masks", choices=["learned", "full", "oracle"], help="learned (default), full or oracle")
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--lr", type=float, help="learning rate of the networks")
+    p.add_argument("--mask-lr", type=float, help="learning rate of the mask logits")
+    p.add_argument("--eval-every", type=int, help="steps between evaluations")
+    p.add_argument("--threads", type=int, help="CPU threads for torch")
+    p.add_argument("--hard", action="store_true", help="straight-through hard mask samples")
+    p.add_argument("--hetero", action="store_true", help="heteroscedastic transition noise")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m mechsparse", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -69,6 +239,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("theory", help="print the consistency pattern C, identified latents and twins")
     _add_graph_args(p)
     p.set_defaults(func=cmd_theory)
+
+    p = sub.add_parser("generate", help="write a synthetic dataset (.npz) from a preset or your graphs")
+    _add_generate_args(p)
+    p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("train", help="train the sparse VAE on a preset or a dataset file")
+    _add_train_args(p)
+    p.set_defaults(func=cmd_train)
 
     return parser
 

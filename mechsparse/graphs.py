@@ -128,7 +128,7 @@ _PRESETS: dict[str, tuple[str, object]] = {
         lambda: (_block_diag_actions(), None),
     ),
     "action-block-nondiag": (
-        "block-diagonal actions plus a1 also driving z9, z10: pairs entangled, z9/z10 may mix in z1/z2",
+        "block-diagonal actions plus a1 also driving z9, z10: pairs entangled, z1/z2 may also mix in z9/z10",
         lambda: (_block_nondiag_actions(), None),
     ),
     "time-diag": ("10 latents, each depends only on its own past (Gz = I)", lambda: (None, np.eye(10))),
@@ -204,6 +204,31 @@ def random_graph(
     if temporal:
         gz = (rng.random((dz, dz)) < density).astype(np.int8)
         np.fill_diagonal(gz, 1)
+    return GraphSpec(ga=ga, gz=gz)
+
+
+def resize(spec: GraphSpec, dz: int, da: int, *, use_ga: bool = True, use_gz: bool = True) -> GraphSpec:
+    """The same graphs at new dimensions, for interactive editing: overlapping entries are kept, new latents start
+    with no action parent and a temporal self-loop, a newly switched-on Ga starts as eye(dz, da), a new Gz as I."""
+    if not 1 <= dz <= MAX_DIM:
+        raise ValueError(f"number of latents dz must be between 1 and {MAX_DIM}, got {dz}")
+    if use_ga and not 1 <= da <= MAX_DIM:
+        raise ValueError(f"number of actions da must be between 1 and {MAX_DIM}, got {da}")
+    if not (use_ga or use_gz):
+        raise ValueError("at least one graph (Ga or Gz) is required")
+    ga = gz = None
+    if use_ga:
+        if spec.ga is None:
+            ga = np.eye(dz, da, dtype=np.int8)
+        else:
+            ga = np.zeros((dz, da), dtype=np.int8)
+            r, c = min(dz, spec.dz), min(da, spec.da)
+            ga[:r, :c] = spec.ga[:r, :c]
+    if use_gz:
+        gz = np.eye(dz, dtype=np.int8)
+        if spec.gz is not None:
+            r = min(dz, spec.dz)
+            gz[:r, :r] = spec.gz[:r, :r]
     return GraphSpec(ga=ga, gz=gz)
 
 

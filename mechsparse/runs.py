@@ -8,13 +8,21 @@ crafted id can never read or write outside the root.
 from __future__ import annotations
 
 import csv
+import dataclasses
+import io
 import json
 import math
 import os
 import re
+import secrets
+import shutil
+import time
+import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 RUN_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$")
 
@@ -88,3 +96,199 @@ def write_history(run_dir: Path, rows: list[dict]) -> None:
         for row in rows:
             writer.writerow({k: _jsonable(v) for k, v in row.items()})
     os.replace(tmp, run_dir / "history.csv")
+
+
+def update_summary(run_dir: Path, **fields) -> dict:
+    """Merge fields into summary.json (created if missing) and return the result."""
+    path = Path(run_dir) / "summary.json"
+    summary = read_json(path) if path.exists() else {}
+    summary.update(fields)
+    write_summary(run_dir, summary)
+    return summary
+
+
+# ---------------------------------------------------------------- snapshots on disk
+
+
+def save_snapshot(run_dir: Path, snapshot) -> None:
+    """snapshot.npz: every array field as an array, every other field as JSON in 'meta' (no pickle).
+
+    The history is not repeated here: history.csv holds it."""
+    arrays, meta = {}, {}
+    for f in dataclasses.fields(snapshot):
+        value = getattr(snapshot, f.name)
+        if f.name == "history":
+            continue
+        if isinstance(value, np.ndarray):
+            arrays[f.name] = value
+        else:
+            meta[f.name] = _jsonable(value)
+    arrays["meta"] = np.array(json.dumps(meta))
+    tmp = Path(run_dir) / "snapshot.tmp.npz"
+    np.savez_compressed(tmp, **arrays)
+    os.replace(tmp, Path(run_dir) / "snapshot.npz")
+
+
+def load_snapshot_fields(run_dir: Path) -> dict | None:
+    """The saved snapshot as a plain dict (arrays and values), or None if the run has none yet."""
+    path = Path(run_dir) / "snapshot.npz"
+    if not path.exists():
+        return None
+    with np.load(path, allow_pickle=False) as npz:
+        fields = {k: npz[k] for k in npz.files if k != "meta"}
+        fields.update(json.loads(str(npz["meta"])))
+    return fields
+
+
+# ---------------------------------------------------------------- run lifecycle
+
+
+def new_run_id(label: str) -> str:
+    """A sortable, unique, URL-safe id such as 20261129-051502-action-nondiag-constraint-s0-3f9a."""
+    safe = re.sub(r"[^A-Za-z0-9_-]+", "-", label).strip("-")[:48] or "run"
+    return f"{time.strftime('%Y%m%d-%H%M%S')}-{safe}-{secrets.token_hex(2)}"
+
+
+def create_run(label: str, config: dict, dataset, meta: dict | None = None) -> str:
+    """Make the run folder before training starts: config.json, dataset.npz and a 'created' summary.
+
+    The dataset is stored with the run so that a stopped run can be resumed after an app restart."""
+    from mechsparse.data import save_dataset
+
+    run_id = new_run_id(label)
+    folder = run_path(run_id)
+    folder.mkdir(parents=True, exist_ok=False)
+    write_json(folder / "config.json", {"config": config, "meta": meta or {}, "label": label})
+    save_dataset(folder / "dataset.npz", dataset)
+    write_summary(folder, {"status": "created", "created": time.time(), "label": label})
+    return run_id
+
+
+def load_dataset_of(run_id: str):
+    from mechsparse.data import load_dataset
+
+    return load_dataset(run_path(run_id) / "dataset.npz")
+
+
+@dataclass
+class RunRecord:
+    """Everything on disk about one run, read back."""
+
+    run_id: str
+    config: dict
+    meta: dict
+    label: str
+    summary: dict
+    history: pd.DataFrame
+    snapshot: dict | None
+
+    @property
+    def status(self) -> str:
+        return self.summary.get("status", "unknown")
+
+
+def load_run(run_id: str) -> RunRecord:
+    folder = run_path(run_id)
+    if not (folder / "config.json").exists():
+        raise ValueError(f"no run named {run_id!r} in {runs_root()}")
+    cfg = read_json(folder / "config.json")
+    summary = read_json(folder / "summary.json") if (folder / "summary.json").exists() else {}
+    hist_path = folder / "history.csv"
+    try:
+        history = pd.read_csv(hist_path) if hist_path.exists() else pd.DataFrame()
+    except pd.errors.EmptyDataError:  # written before the first evaluation
+        history = pd.DataFrame()
+    return RunRecord(
+        run_id=run_id,
+        config=cfg.get("config", {}),
+        meta=cfg.get("meta", {}),
+        label=cfg.get("label", run_id),
+        summary=summary,
+        history=history,
+        snapshot=load_snapshot_fields(folder),
+    )
+
+
+def list_runs() -> pd.DataFrame:
+    """One row per run folder, newest first: the columns of the Runs table."""
+    rows = []
+    for folder in sorted(runs_root().iterdir(), reverse=True):
+        if not folder.is_dir() or not RUN_ID_RE.match(folder.name) or not (folder / "config.json").exists():
+            continue
+        try:
+            rec = load_run(folder.name)
+        except (ValueError, OSError, json.JSONDecodeError):
+            continue
+        s, c, m = rec.summary, rec.config, rec.meta
+        rows.append(
+            {
+                "run": rec.run_id,
+                "data": m.get("data", ""),
+                "mode": c.get("sparsity", ""),
+                "seed": c.get("seed"),
+                "steps": s.get("steps"),
+                "mcc": s.get("mcc"),
+                "r_con": s.get("r_con"),
+                "shd_a": s.get("shd_a"),
+                "shd_z": s.get("shd_z"),
+                "status": rec.status,
+                "device": s.get("device", ""),
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["run", "data", "mode", "seed", "steps", "mcc", "r_con", "shd_a", "shd_z", "status", "device"]
+    )
+
+
+def delete_run(run_id: str) -> None:
+    shutil.rmtree(run_path(run_id))
+
+
+# ---------------------------------------------------------------- export
+
+
+def _figure_files(name: str, fig, images: bool) -> dict[str, bytes]:
+    """A panel as PNG through Plotly's own export (kaleido), or as standalone HTML where no browser is there."""
+    if images:
+        try:
+            return {f"{name}.png": fig.to_image(format="png", scale=2)}
+        except Exception:  # noqa: BLE001 - kaleido needs a Chrome; fall back to Plotly's HTML export
+            pass
+    return {f"{name}.html": fig.to_html(include_plotlyjs="cdn", full_html=True).encode()}
+
+
+def export_files(run_id: str, *, images: bool = True) -> dict[str, bytes]:
+    """The files of one run's export: config, summary, history, learned graphs (CSV) and the panels."""
+    from mechsparse import figures, graphs
+
+    rec = load_run(run_id)
+    folder = run_path(run_id)
+    files = {
+        name: (folder / name).read_bytes()
+        for name in ("config.json", "summary.json", "history.csv")
+        if (folder / name).exists()
+    }
+    snap = rec.snapshot or {}
+    for key in ("edge_probs_a", "edge_probs_z", "matched_probs_a", "matched_probs_z", "corr", "coef"):
+        if snap.get(key) is not None:
+            buf = io.StringIO()
+            np.savetxt(buf, np.asarray(snap[key]), delimiter=",", fmt="%.5f")
+            files[f"{key}.csv"] = buf.getvalue().encode()
+    spec = graphs.decode(rec.meta["graphs"]) if rec.meta.get("graphs") else None
+    panels = figures.run_panels(snap, ga=spec.ga if spec else None, gz=spec.gz if spec else None)
+    if len(rec.history):
+        panels["curves"] = figures.training_curves(rec.history)
+    for name, fig in panels.items():
+        for fname, blob in _figure_files(name, fig, images).items():
+            files[f"panels/{fname}"] = blob
+    return files
+
+
+def export_zip(run_ids: list[str], *, images: bool = True) -> bytes:
+    """A zip with one folder per run (see export_files)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for run_id in run_ids:
+            for name, blob in export_files(run_id, images=images).items():
+                zf.writestr(f"{run_id}/{name}", blob)
+    return buf.getvalue()

@@ -1,0 +1,41 @@
+"""Streamlit entry point: navigation over the four pages, and the sidebar (compute device, tagline)."""
+
+import streamlit as st
+import torch
+
+from mechsparse import graphs
+
+st.set_page_config(page_title="mechsparse", layout="wide")
+
+# The embedded default: every page finds a graph, even before the Theory page has run.
+if "graphs" not in st.session_state:
+    st.session_state["graphs"] = graphs.preset(graphs.DEFAULT_PRESET)
+
+THEORY = st.Page("pages/theory.py", title="Theory", url_path="theory")
+
+
+def _home() -> None:
+    """The app root opens the Theory page at /theory, keeping any ?g= link, so every link has one form."""
+    st.switch_page(THEORY, query_params=st.query_params.to_dict())
+
+
+# Streamlit serves a default page at "/" and ignores its url_path, so the default is a hidden redirect and
+# /theory?g=... (the shareable link) really exists.
+nav = st.navigation(
+    [
+        st.Page(_home, title="Home", default=True, visibility="hidden"),
+        THEORY,
+        st.Page("pages/data.py", title="Data", url_path="data"),
+        st.Page("pages/train.py", title="Train", url_path="train"),
+        st.Page("pages/runs.py", title="Runs", url_path="runs"),
+    ]
+)
+
+with st.sidebar:
+    if torch.cuda.is_available():
+        st.markdown(f"**Device:** CUDA ({torch.cuda.get_device_name(0)})")
+    else:
+        st.markdown("**Device:** CPU")
+    st.caption("mechsparse: which latents mechanism sparsity can disentangle, and learning them live.")
+
+nav.run()

@@ -1,0 +1,235 @@
+"""Data page: generate the papers' synthetic data or upload a .npz, preview it; the chosen dataset goes to Train."""
+
+import uuid
+
+import streamlit as st
+
+from mechsparse import data, figures, graphs
+
+SIZES = [1_000, 5_000, 10_000, 50_000, 100_000, 500_000, 1_000_000]
+THEORY = "Graphs from the Theory page"
+PRESET = "A preset"
+
+
+@st.cache_data(max_entries=3, show_spinner=False)
+def _generate(graph_text: str, name: str, kind: str, variant: str, n: int, t: int, dx: int, seed: int, obs: float):
+    """Cached on the parameters: the same choice twice costs nothing."""
+    spec = graphs.decode(graph_text)
+    return data.generate(spec, n, t=t, dx=dx, seed=seed, name=name, variant=variant, kind=kind, obs_share=obs)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _stats(token: str, _ds: data.Dataset):
+    """Summary table of the chosen dataset (token identifies it; the dataset itself is not hashed)."""
+    return data.summary_statistics(_ds)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _pca(token: str, _ds: data.Dataset):
+    return data.principal_components(_ds.x)
+
+
+def _choose(ds: data.Dataset, source: str) -> None:
+    """Make ds the dataset every page uses."""
+    st.session_state["dataset"] = ds
+    st.session_state["_data_chosen"] = {"id": id(ds), "token": uuid.uuid4().hex, "source": source}
+
+
+def _file_name(ds: data.Dataset) -> str:
+    info = ds.info
+    if "kind" not in info:
+        return f"{ds.name}.npz"
+    variant = info["variant"].replace("=", "")
+    return f"{ds.name}-{info['kind'].replace('+', '-')}-{variant}-n{info['n']}-t{info['t']}-seed{info['seed']}.npz"
+
+
+st.title("Data")
+st.caption(
+    "Synthetic data in the style of the papers: latents z follow sparse mechanisms (the graphs Ga and Gz), "
+    "and a random injective network mixes them into observations x. Or bring your own .npz."
+)
+
+gen_tab, up_tab = st.tabs(["Generate", "Upload"])
+
+with gen_tab:
+    theory_spec = st.session_state.get("graphs")
+    sources = [PRESET] + ([THEORY] if isinstance(theory_spec, graphs.GraphSpec) else [])
+    source = st.radio("Graphs", sources, horizontal=True, key="data_source") if len(sources) > 1 else PRESET
+    if source == THEORY:
+        spec, name = theory_spec, "theory-graphs"
+        st.caption(f"The graphs set on the Theory page: `{graphs.encode(spec)}` (dz = {spec.dz}, da = {spec.da}).")
+    else:
+        names = list(graphs.PRESETS)
+        name = st.selectbox(
+            "Preset", names, index=names.index(graphs.DEFAULT_PRESET), key="data_preset", help="graphs of the papers"
+        )
+        spec = graphs.preset(name)
+        st.caption(graphs.PRESETS[name])
+        if len(sources) == 1:
+            st.caption("Graphs you set on the Theory page will also be offered here.")
+
+    kinds = data.kinds_for(spec)
+    c1, c2 = st.columns(2)
+    kind = c1.selectbox(
+        "Kind of data",
+        kinds,
+        index=kinds.index(data.default_kind(spec)),
+        key="data_kind",
+        help="\n".join(f"- **{k}**: {data.KINDS[k]}" for k in kinds),
+    )
+    variant = c2.selectbox(
+        "Variant",
+        list(data.VARIANTS),
+        key="data_variant",
+        help="\n".join(f"- **{k}**: {v}" for k, v in data.VARIANTS.items()),
+    )
+    st.caption(f"**{kind}**: {data.KINDS[kind]}. **{variant}**: {data.VARIANTS[variant]}.")
+    c1, c2, c3 = st.columns(3)
+    n = c1.select_slider("Samples N", SIZES, value=10_000, format_func=lambda v: f"{v:,}", key="data_n")
+    temporal = kind in ("temporal", "action+time", "intervention+time")
+    t = (
+        c2.number_input("Sequence length T", min_value=2, max_value=data.MAX_T, value=2, key="data_t")
+        if temporal
+        else 1
+    )
+    if not temporal:
+        c2.caption("Sequence length T = 1 (i.i.d. samples).")
+    seed = c3.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="data_seed")
+    obs = data.DEFAULT_OBS_SHARE
+    if kind.startswith("intervention"):
+        obs = st.slider(
+            "Share of observational samples (a = 0)", 0.0, 0.9, data.DEFAULT_OBS_SHARE, 0.05, key="data_obs"
+        )
+    with st.expander("More"):
+        dx = st.number_input(
+            "Observation size dx", min_value=spec.dz, max_value=200, value=max(20, spec.dz), key="data_dx"
+        )
+    if st.button("Generate", type="primary", key="data_generate"):
+        try:
+            with st.spinner("Generating..."):
+                ds = _generate(graphs.encode(spec), name, kind, variant, int(n), int(t), int(dx), int(seed), float(obs))
+            _choose(ds, "generated")
+        except ValueError as exc:
+            st.error(str(exc))
+
+with up_tab:
+    limit_mb = st.get_option("server.maxUploadSize")
+    st.markdown(
+        f"Upload a `.npz` file of **at most {limit_mb} MB** holding `x` (N, T, dx), and optionally `a` (N, T, da), "
+        "`z` (N, T, dz), `ga` (dz, da) and `gz` (dz, dz) 0/1. Nothing else is allowed; it is read without pickle. "
+        "Without `z` the data is accepted but there is no ground truth to score against."
+    )
+    uploaded = st.file_uploader("Dataset file (.npz)", type=["npz"], key="data_upload")
+    if uploaded is not None:
+        upload_key = getattr(uploaded, "file_id", None) or f"{uploaded.name}:{uploaded.size}"
+        if st.session_state.get("_data_upload_key") != upload_key:
+            st.session_state["_data_upload_key"] = upload_key
+            st.session_state["_data_upload_error"] = None
+            try:
+                stem = uploaded.name.rsplit(".", 1)[0]
+                _choose(data.load_dataset(uploaded.getvalue(), name=stem), f"uploaded file {uploaded.name}")
+            except ValueError as exc:
+                st.session_state["_data_upload_error"] = f"{uploaded.name}: {exc}"
+        if st.session_state.get("_data_upload_error"):
+            st.error(st.session_state["_data_upload_error"])
+    else:
+        st.session_state["_data_upload_key"] = None
+        st.session_state["_data_upload_error"] = None
+
+ds = st.session_state.get("dataset")
+st.divider()
+if not isinstance(ds, data.Dataset):
+    st.info("No dataset chosen yet: generate one or upload a file. The Train page will use the dataset chosen here.")
+    st.stop()
+
+chosen = st.session_state.get("_data_chosen") or {}
+if chosen.get("id") != id(ds):  # set elsewhere: give it a fresh identity for the caches
+    chosen = {"id": id(ds), "token": uuid.uuid4().hex, "source": "set elsewhere"}
+    st.session_state["_data_chosen"] = chosen
+token = chosen["token"]
+
+st.subheader(f"Chosen dataset: {ds.name}")
+st.success(f"The Train page will use this dataset ({chosen['source']}).")
+info = ds.info
+if "kind" in info:
+    extra = f", observational share {info['obs_share']:.2f}" if "obs_share" in info else ""
+    st.caption(
+        f"Made from preset **{info['preset']}**, kind **{info['kind']}**, variant **{info['variant']}**, "
+        f"N = {info['n']:,}, T = {info['t']}, dx = {info['dx']}, seed {info['seed']}{extra}."
+    )
+cols = st.columns(6)
+for col, (label, value) in zip(
+    cols,
+    [
+        ("samples N", f"{ds.n:,}"),
+        ("steps T", ds.t),
+        ("dx", ds.dx),
+        ("da", ds.da),
+        ("dz", ds.dz if ds.dz is not None else "?"),
+        ("ground truth", "yes" if ds.has_ground_truth else "no"),
+    ],
+    strict=True,
+):
+    col.metric(label, value)
+if not ds.has_ground_truth:
+    st.warning(
+        "no ground truth: this dataset has no true latents z, so MCC and R_con cannot be computed. "
+        "Training still works."
+    )
+
+st.download_button(
+    "Download as .npz",
+    data=lambda: data.dataset_bytes(ds),
+    file_name=_file_name(ds),
+    mime="application/octet-stream",
+    key="data_download",
+)
+
+st.markdown("#### True graphs")
+if ds.ga is None and ds.gz is None:
+    st.caption("This dataset carries no true graphs.")
+else:
+    gcols = st.columns(2)
+    if ds.ga is not None:
+        gcols[0].plotly_chart(figures.graph_heatmap(ds.ga, "a"), key="data_ga")
+    if ds.gz is not None:
+        gcols[1 if ds.ga is not None else 0].plotly_chart(figures.graph_heatmap(ds.gz, "z"), key="data_gz")
+
+panels = data.parent_panels(ds)
+if panels:
+    st.markdown("#### Latents against their parents")
+    st.caption(
+        "Each latent moves with its parents (blue) and not with the other inputs (grey): that is the sparsity "
+        "the model is meant to recover."
+    )
+    st.plotly_chart(figures.parent_scatter(panels), key="data_parents")
+
+st.markdown("#### Observations x")
+scores, explained, rows = _pca(token, ds)
+options = []
+if ds.z is not None:
+    options += [f"z{i + 1}" for i in range(ds.z.shape[2])]
+if ds.a is not None:
+    options += [f"a{i + 1}" for i in range(ds.a.shape[2])]
+colour, colour_title = None, ""
+if options:
+    colour_title = st.selectbox("Colour by", options, key="data_colour")
+    arr = ds.z if colour_title.startswith("z") else ds.a
+    colour = arr.reshape(-1, arr.shape[-1])[rows, int(colour_title[1:]) - 1]
+st.plotly_chart(figures.pca_scatter(scores, colour, colour_title=colour_title, explained=explained), key="data_pca")
+st.caption(
+    f"First two principal components of x (numpy SVD on {len(rows):,} of {ds.n * ds.t:,} rows). "
+    "A smooth colour gradient means the latent is visible in x; the mixing is nonlinear, so PCA alone cannot "
+    "undo it."
+)
+
+st.markdown("#### Summary statistics")
+stats = _stats(token, ds).copy()
+numeric = ["mean", "std", "min", "max"]
+stats[numeric] = stats[numeric].round(3) + 0.0  # + 0.0 turns -0.0 into 0.0
+st.dataframe(
+    stats,
+    hide_index=True,
+    height=300,
+    column_config={c: st.column_config.NumberColumn(format="%.3f") for c in numeric},
+)

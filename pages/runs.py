@@ -1,0 +1,106 @@
+"""Runs page: every saved run in a table; select several to overlay their curves, compare their final panels
+side by side, export them as a zip, or delete them."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_state import job_registry, use_app_navigation
+from mechsparse import figures, graphs, runs
+
+COMPARE_METRICS = ("mcc", "r_con", "shd_a", "shd_z", "elbo", "edge_count")
+PANEL_CHOICES = {
+    "learned_ga": "learned Ga",
+    "learned_gz": "learned Gz",
+    "coef": "|L P|",
+    "corr": "|corr|",
+    "pattern": "pattern C",
+}
+
+use_app_navigation()
+st.title("Runs")
+st.caption(f"Every run is saved as it trains, in `{runs.runs_root()}`, and survives an app restart.")
+registry = job_registry()
+
+table = runs.list_runs()
+live = {job.run_id: job.view().status for job in registry.jobs() if job.alive}
+if len(table):
+    table["status"] = [live.get(r, s) for r, s in zip(table["run"], table["status"], strict=True)]
+
+if table.empty:
+    st.info("No runs yet. Start one on the Train page.")
+    st.stop()
+
+event = st.dataframe(
+    table,
+    hide_index=True,
+    on_select="rerun",
+    selection_mode="multi-row",
+    key="runs-table",
+    column_config={
+        "mcc": st.column_config.NumberColumn("MCC", format="%.3f"),
+        "r_con": st.column_config.NumberColumn("R_con", format="%.3f"),
+        "shd_a": st.column_config.NumberColumn("SHD Ga", format="%d"),
+        "shd_z": st.column_config.NumberColumn("SHD Gz", format="%d"),
+    },
+)
+selected = [table.iloc[i]["run"] for i in event.selection.rows] if event is not None else []
+if not selected:
+    st.info("Select one or more rows to compare, export or delete them.")
+    st.stop()
+
+records = {}
+for run_id in selected:
+    try:
+        records[run_id] = runs.load_run(run_id)
+    except (ValueError, OSError) as exc:
+        st.error(f"{run_id}: {exc}")
+
+links = " · ".join(f"[{r}](/train?run={r})" for r in records)
+st.markdown(f"Open on the Train page (watch live, resume): {links}")
+
+st.subheader("Curves")
+metric_cols = st.columns(3)
+histories = {rec.label + f" ({rid[-4:]})": rec.history for rid, rec in records.items()}
+for k, metric in enumerate(COMPARE_METRICS):
+    metric_cols[k % 3].plotly_chart(
+        figures.compare_curves(histories, metric), key=f"cmp-{metric}", config={"displayModeBar": False}
+    )
+
+st.subheader("Final panels side by side")
+panel = st.radio("Panel", list(PANEL_CHOICES), format_func=PANEL_CHOICES.get, horizontal=True)
+cols = st.columns(max(1, min(len(records), 4)))
+for k, (run_id, rec) in enumerate(records.items()):
+    spec = graphs.decode(rec.meta["graphs"]) if rec.meta.get("graphs") else None
+    panels = figures.run_panels(rec.snapshot or {}, ga=spec.ga if spec else None, gz=spec.gz if spec else None)
+    col = cols[k % len(cols)]
+    col.markdown(f"**{rec.label}** · {rec.status}")
+    if panel in panels:
+        panels[panel].update_layout(title={"text": f"{PANEL_CHOICES[panel]} · {run_id[-4:]}"})
+        col.plotly_chart(panels[panel], key=f"side-{run_id}", config={"displayModeBar": False})
+    else:
+        col.info("Not available for this run (no snapshot yet, or no ground truth).")
+
+st.subheader("Export and delete")
+c1, c2 = st.columns(2)
+with c1:
+    images = st.checkbox("Include panels as PNG images (slower)", value=False)
+    if st.button("Prepare zip"):
+        try:
+            with st.spinner("Exporting…"):
+                st.session_state["export-zip"] = (tuple(records), runs.export_zip(list(records), images=images))
+        except (ValueError, OSError) as exc:
+            st.error(f"Export failed: {exc}")
+    prepared = st.session_state.get("export-zip")
+    if prepared and prepared[0] == tuple(records):
+        st.download_button("Download zip", prepared[1], file_name="mechsparse-runs.zip", mime="application/zip")
+with c2:
+    busy = [r for r in records if r in live]
+    confirm = st.checkbox(f"Yes, delete {len(records)} run(s) from disk")
+    if st.button("Delete selected", disabled=not confirm):
+        if busy:
+            st.error(f"Stop these runs before deleting them: {', '.join(busy)}")
+        else:
+            for run_id in records:
+                runs.delete_run(run_id)
+            st.rerun()

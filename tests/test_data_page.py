@@ -1,0 +1,132 @@
+"""AppTest of the Data page: generate, preview, theory graphs, uploads (good, without z, and faulty)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from mechsparse import data, graphs
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "data.py")
+
+
+@pytest.fixture
+def at() -> AppTest:
+    app = AppTest.from_file(PAGE, default_timeout=60)
+    app.run()
+    assert not app.exception
+    return app
+
+
+def _npz(**arrays) -> bytes:
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
+def _upload(app: AppTest, name: str, raw: bytes) -> AppTest:
+    app.file_uploader(key="data_upload").set_value((name, raw, "application/octet-stream")).run()
+    assert not app.exception
+    return app
+
+
+def test_first_visit_invites_a_choice(at):
+    assert "dataset" not in at.session_state
+    assert any("Train page" in info.value for info in at.info)
+    assert any("MB" in md.value for md in at.markdown)  # the upload size limit is stated
+
+
+def test_generate_stores_the_dataset_and_shows_the_preview(at):
+    at.button(key="data_generate").click().run()
+    assert not at.exception and not at.error
+    ds = at.session_state["dataset"]
+    assert isinstance(ds, data.Dataset)
+    assert ds.info["preset"] == graphs.DEFAULT_PRESET and ds.n == 10_000 and ds.info["kind"] == "action"
+    assert any("Train page will use this dataset" in s.value for s in at.success)
+    charts = at.get("plotly_chart")
+    assert len(charts) == 3  # Ga, latents vs parents, PCA view of x
+    assert len(at.dataframe) == 1
+    assert at.get("download_button")
+    headings = " ".join(md.value for md in at.markdown)
+    for title in ("True graphs", "Latents against their parents", "Observations x", "Summary statistics"):
+        assert title in headings
+
+
+def test_temporal_preset_with_longer_sequences_and_a_variant(at):
+    at.selectbox(key="data_preset").set_value("time-block-diag").run()
+    at.number_input(key="data_t").set_value(4).run()
+    at.selectbox(key="data_variant").set_value("k=2").run()
+    at.select_slider(key="data_n").set_value(1_000).run()
+    at.button(key="data_generate").click().run()
+    ds = at.session_state["dataset"]
+    assert ds.x.shape == (1_000, 4, 20) and ds.info["variant"] == "k=2" and ds.info["kind"] == "temporal"
+
+
+def test_interventions_with_an_observational_share(at):
+    at.selectbox(key="data_kind").set_value("intervention").run()
+    at.slider(key="data_obs").set_value(0.5).run()
+    at.button(key="data_generate").click().run()
+    ds = at.session_state["dataset"]
+    assert ds.info["kind"] == "intervention" and ds.info["obs_share"] == 0.5
+    assert np.isin(ds.a, (0, 1)).all()
+
+
+def test_graphs_from_the_theory_page_are_offered():
+    app = AppTest.from_file(PAGE, default_timeout=60)
+    spec = graphs.GraphSpec(ga=np.array([[1, 0], [1, 1], [0, 1]]))
+    app.session_state["graphs"] = spec
+    app.run()
+    app.radio(key="data_source").set_value("Graphs from the Theory page").run()
+    app.select_slider(key="data_n").set_value(1_000).run()
+    app.button(key="data_generate").click().run()
+    ds = app.session_state["dataset"]
+    assert np.array_equal(ds.ga, spec.ga) and ds.dz == 3
+
+
+def test_bad_upload_shows_its_message_and_keeps_the_dataset(at):
+    at.button(key="data_generate").click().run()
+    before = at.session_state["dataset"]
+    _upload(at, "junk.npz", b"definitely not numpy")
+    assert any("junk.npz" in e.value and "not an .npz archive" in e.value for e in at.error)
+    assert at.session_state["dataset"] is before
+
+
+def test_upload_with_a_fault_names_the_array(at):
+    x = np.zeros((5, 1, 3))
+    x[2, 0, 1] = np.nan
+    _upload(at, "nan.npz", _npz(x=x))
+    assert any("'x'" in e.value and "NaN" in e.value for e in at.error)
+    assert "dataset" not in at.session_state
+
+
+def test_upload_without_z_is_accepted_as_no_ground_truth(at):
+    x = np.random.default_rng(0).standard_normal((200, 2, 4))
+    _upload(at, "mine.npz", _npz(x=x, a=np.zeros((200, 2, 1))))
+    assert not at.error
+    ds = at.session_state["dataset"]
+    assert ds.name == "mine" and not ds.has_ground_truth and ds.x.shape == (200, 2, 4)
+    assert any("no ground truth" in w.value for w in at.warning)
+    assert len(at.get("plotly_chart")) == 1  # only the view of x: no graphs, no latents
+
+
+def test_upload_round_trip_of_a_generated_file(at):
+    raw = data.dataset_bytes(data.generate(graphs.preset("teach-nested"), 300, seed=1, name="nested"))
+    _upload(at, "nested.npz", raw)
+    ds = at.session_state["dataset"]
+    assert ds.has_ground_truth and ds.ga.shape == (2, 2)
+    assert not at.warning
+    assert len(at.get("plotly_chart")) == 3
+
+
+def test_changing_preset_keeps_the_kind_valid(at):
+    at.selectbox(key="data_preset").set_value("teach-combined").run()
+    at.selectbox(key="data_kind").set_value("intervention+time").run()
+    at.selectbox(key="data_preset").set_value("action-diag").run()
+    assert not at.exception
+    assert at.selectbox(key="data_kind").options == ["action", "intervention"]
+    at.button(key="data_generate").click().run()
+    assert at.session_state["dataset"].info["kind"] in ("action", "intervention")

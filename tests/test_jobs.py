@@ -1,0 +1,124 @@
+"""Background training jobs: start, pause, resume, stop, crash isolation, the cap, and resume from disk."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from mechsparse import data, graphs, runs
+from mechsparse.jobs import JobLimitError, JobRegistry
+from mechsparse.training import default_config
+
+
+@pytest.fixture()
+def runs_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("MECHSPARSE_RUNS_DIR", str(tmp_path / "runs"))
+    return tmp_path / "runs"
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return data.generate(graphs.preset("teach-nested"), 600, seed=0, name="teach-nested")
+
+
+def _config(ds, **kw):
+    return default_config(ds, **{"batch_size": 64, "eval_every": 20, "eval_samples": 200, "device": "cpu", **kw})
+
+
+def _new(ds, config, label="t"):
+    return runs.create_run(label, config.to_dict(), ds, meta={"data": ds.name, "graphs": graphs.encode(ds.graphs)})
+
+
+def _wait(predicate, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _step(job) -> int:
+    snap = job.view().snapshot
+    return 0 if snap is None else snap.step
+
+
+def test_job_runs_to_the_end_and_saves_its_folder(runs_dir, tiny):
+    cfg = _config(tiny, max_steps=60)
+    run_id = _new(tiny, cfg)
+    job = JobRegistry().start(run_id, tiny, cfg)
+    job.join(120)
+    view = job.view()
+    assert view.status == "finished", view.message
+    assert view.snapshot.step == 60 and view.device == "cpu"
+    folder = runs.run_path(run_id)
+    for name in ("config.json", "summary.json", "history.csv", "checkpoint.pt", "snapshot.npz", "dataset.npz"):
+        assert (folder / name).exists(), name
+    rec = runs.load_run(run_id)
+    assert rec.status == "finished" and rec.summary["steps"] == 60 and rec.summary["mcc"] is not None
+    assert len(rec.history) >= 3
+
+
+def test_pause_resume_stop(runs_dir, tiny):
+    cfg = _config(tiny, max_steps=1_000_000)
+    run_id = _new(tiny, cfg)
+    job = JobRegistry().start(run_id, tiny, cfg, publish_every=0.0)
+    assert _wait(lambda: _step(job) > 5)
+    job.pause()
+    assert _wait(lambda: job.view().status == "paused")
+    paused_at = _step(job)
+    time.sleep(0.4)
+    assert _step(job) == paused_at
+    assert runs.load_run(run_id).status == "paused"  # pausing saves the run
+    job.resume()
+    assert _wait(lambda: _step(job) > paused_at + 5)
+    job.stop()
+    job.join(30)
+    assert job.view().status == "stopped"
+    assert runs.load_run(run_id).status == "stopped"
+
+
+def test_crash_stays_inside_its_job(runs_dir, tiny):
+    registry = JobRegistry(max_concurrent=2)
+    no_graphs = data.Dataset(x=tiny.x, a=tiny.a, name="no-graphs")  # oracle masks need true graphs: fails
+    bad_cfg = _config(no_graphs, masks="oracle", max_steps=50, dz=2)
+    good_cfg = _config(tiny, max_steps=40)
+    bad = registry.start(runs.create_run("bad", bad_cfg.to_dict(), no_graphs), no_graphs, bad_cfg)
+    good = registry.start(_new(tiny, good_cfg), tiny, good_cfg)
+    bad.join(60)
+    good.join(120)
+    assert bad.view().status == "failed"
+    assert "\n" not in bad.view().message and "oracle" in bad.view().message
+    assert runs.load_run(bad.run_id).status == "failed"
+    assert good.view().status == "finished"
+
+
+def test_cap_refuses_with_a_clear_message(runs_dir, tiny):
+    registry = JobRegistry(max_concurrent=1)
+    cfg = _config(tiny, max_steps=1_000_000)
+    first = registry.start(_new(tiny, cfg), tiny, cfg)
+    try:
+        with pytest.raises(JobLimitError, match="limit 1"):
+            registry.start(_new(tiny, cfg), tiny, cfg)
+        with pytest.raises(JobLimitError, match="already running"):
+            registry.start(first.run_id, tiny, cfg)
+    finally:
+        registry.stop_all()
+    assert first.view().status == "stopped"
+
+
+def test_stopped_run_resumes_from_disk_in_a_new_registry(runs_dir, tiny):
+    cfg = _config(tiny, max_steps=1_000_000)
+    run_id = _new(tiny, cfg)
+    job = JobRegistry().start(run_id, tiny, cfg, publish_every=0.0)
+    assert _wait(lambda: _step(job) > 10)
+    job.stop()
+    job.join(30)
+    stopped_at = runs.load_run(run_id).summary["steps"]
+    assert stopped_at > 10
+    again = JobRegistry().start(run_id, runs.load_dataset_of(run_id), cfg, resume=True, publish_every=0.0)
+    assert _wait(lambda: _step(again) > stopped_at)
+    again.stop()
+    again.join(30)
+    assert runs.load_run(run_id).summary["steps"] > stopped_at

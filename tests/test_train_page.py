@@ -1,0 +1,85 @@
+"""AppTest for the Train page: start a short run from the form, see it finish, reattach with ?run=, bad ids."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app_state import job_registry
+
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "train.py")
+
+
+@pytest.fixture()
+def runs_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("MECHSPARSE_RUNS_DIR", str(tmp_path / "runs"))
+    job_registry.clear()
+    yield tmp_path / "runs"
+    job_registry().stop_all()
+    job_registry.clear()
+
+
+def _start_tiny_run(at: AppTest, **fields) -> AppTest:
+    at.selectbox(key="train_preset").set_value("teach-nested")
+    at.number_input(key="train_n").set_value(1_000)
+    at.number_input(key="train_max_steps").set_value(fields.get("max_steps", 40))
+    at.selectbox(key="train_device").set_value(fields.get("device", "cpu"))
+    at.button[0].click()
+    return at.run(timeout=60)
+
+
+def test_form_starts_a_run_that_finishes_and_shows_its_panels(runs_dir):
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception
+    at = _start_tiny_run(at)
+    assert not at.exception and not at.error
+    run_id = at.query_params["run"][0] if isinstance(at.query_params["run"], list) else at.query_params["run"]
+    job = job_registry().get(run_id)
+    assert job is not None
+    job.join(120)
+    assert job.view().status == "finished"
+
+    again = AppTest.from_file(PAGE, default_timeout=60)
+    again.query_params["run"] = run_id
+    again.run()
+    assert not again.exception
+    text = " ".join(m.value for m in again.markdown)
+    assert run_id in text and "finished" in text
+    labels = [m.label for m in again.metric]
+    assert {"MCC", "R_con", "SHD", "ELBO"} <= set(labels)
+    assert len(again.get("plotly_chart")) >= 5  # true Ga, learned Ga, C, |L P|, corr, curves
+
+
+def test_cuda_without_gpu_is_a_one_line_error(runs_dir):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    at = _start_tiny_run(AppTest.from_file(PAGE, default_timeout=60).run(), device="cuda")
+    assert not at.exception
+    assert len(at.error) == 1 and "cuda" in at.error[0].value.lower() and "\n" not in at.error[0].value
+    assert "run" not in at.query_params
+
+
+@pytest.mark.parametrize("bad", ["../../etc/passwd", "nope"])
+def test_bad_run_ids_in_the_url_show_an_error(runs_dir, bad):
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params["run"] = bad
+    at.run()
+    assert not at.exception
+    assert len(at.error) == 1
+
+
+def test_theory_graphs_source_without_theory_graphs_explains(runs_dir):
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at.radio(key="train_source").set_value("Graphs from the Theory page")
+    at.number_input(key="train_max_steps").set_value(20)
+    at.button[0].click()
+    at.run()
+    assert not at.exception
+    assert "Theory page" in at.error[0].value
+    time.sleep(0)  # nothing started
+    assert not job_registry().jobs()
