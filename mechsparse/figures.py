@@ -124,13 +124,15 @@ def training_curves(history, *, height: int = 430) -> go.Figure:
                 col=col,
             )
             drawn = True
-        if not drawn:
+        if not drawn:  # an axis without traces is not drawn, so place the note in paper coordinates
+            sfx = "" if k == 0 else str(k + 1)
+            xd, yd = fig.layout[f"xaxis{sfx}"].domain, fig.layout[f"yaxis{sfx}"].domain
             fig.add_annotation(
                 text="not available" if steps is not None else "no evaluation yet",
-                xref=f"x{k + 1 if k else ''} domain",
-                yref=f"y{k + 1 if k else ''} domain",
-                x=0.5,
-                y=0.5,
+                xref="paper",
+                yref="paper",
+                x=sum(xd) / 2,
+                y=sum(yd) / 2,
                 showarrow=False,
                 font={"color": "#888"},
             )
@@ -158,6 +160,9 @@ def run_panels(fields: dict, ga=None, gz=None) -> dict[str, go.Figure]:
     """
     panels: dict[str, go.Figure] = {}
     get = fields.get
+    dims = [np.shape(v) for v in (get("edge_probs_a"), get("edge_probs_z"), ga, gz) if v is not None]
+    small = max((max(d) for d in dims), default=0) <= 5
+    style = {"show_scale": False, "show_values": small, "height": 300}
     matched = get("matched_probs_a") is not None or get("matched_probs_z") is not None
     for key, title, cols in (("a", "Ga", "a"), ("z", "Gz", "z")):
         true_g = ga if key == "a" else gz
@@ -167,9 +172,9 @@ def run_panels(fields: dict, ga=None, gz=None) -> dict[str, go.Figure]:
                 title=f"true {title}",
                 colorscale=BINARY_SCALE,
                 x_labels=latent_labels(true_g.shape[1], cols),
-                show_scale=False,
                 y_title="child",
                 x_title="parent",
+                **style,
             )
         probs = get(f"matched_probs_{key}") if matched else get(f"edge_probs_{key}")
         if probs is not None:
@@ -182,23 +187,24 @@ def run_panels(fields: dict, ga=None, gz=None) -> dict[str, go.Figure]:
                 y_labels=latent_labels(probs.shape[0], row_prefix),
                 y_title="child",
                 x_title="parent",
+                **style,
             )
     if get("pattern") is not None:
         panels["pattern"] = heatmap(
             get("pattern").astype(float),
             title="theory: pattern C",
             colorscale=BINARY_SCALE,
-            show_scale=False,
             y_title="true z",
             x_title="learned",
+            **style,
         )
     if get("coef") is not None:
         panels["coef"] = heatmap(
-            get("coef"), title="learned: normalised |L P|", y_title="true z", x_title="learned (matched)"
+            get("coef"), title="learned: normalised |L P|", y_title="true z", x_title="learned (matched)", **style
         )
     if get("corr") is not None:
         panels["corr"] = heatmap(
-            get("corr"), title="|corr(z, ẑ)| (matched)", y_title="true z", x_title="learned (matched)"
+            get("corr"), title="|corr(z, ẑ)| (matched)", y_title="true z", x_title="learned (matched)", **style
         )
     return panels
 

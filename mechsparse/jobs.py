@@ -118,6 +118,8 @@ class Job:
             else:
                 trainer = Trainer(self.dataset, self.config)
             self.device = str(trainer.device)
+            if not trainer.history:
+                trainer.evaluate()  # a first point for the curves, before any step
             self._set(status="running", snapshot=trainer.snapshot())
             runs.update_summary(folder, status="running", device=self.device)
             last_publish = last_save = time.monotonic()

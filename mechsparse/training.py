@@ -214,9 +214,9 @@ class Trainer:
         self.ga = None if dataset.ga is None else np.asarray(dataset.ga)
         self.gz = None if dataset.gz is None else np.asarray(dataset.gz) if self.temporal else None
         self.same_dz = true_dz == self.dz
-        if config.masks == "oracle":
-            if not self.same_dz or (dataset.da and self.ga is None) or (self.temporal and self.gz is None):
-                raise ValueError("oracle masks need the data's true graphs, with the model's dz equal to the true dz")
+        missing_truth = not self.same_dz or (dataset.da and self.ga is None) or (self.temporal and self.gz is None)
+        if config.masks == "oracle" and missing_truth:
+            raise ValueError("oracle masks need the data's true graphs, with the model's dz equal to the true dz")
         self.regularised = config.masks == "learned" and config.sparsity != "none"
 
         # data: the whole train split as tensors; evaluation on a fixed subsample of the test split
@@ -356,9 +356,7 @@ class Trainer:
         if not (math.isfinite(total_v) and math.isfinite(float(norm))):
             self.optimizer.zero_grad(set_to_none=True)
             self.elapsed += time.perf_counter() - start
-            raise TrainingDiverged(
-                f"loss became {total_v} at step {self.step_count + 1}; try a smaller learning rate"
-            )
+            raise TrainingDiverged(f"loss became {total_v} at step {self.step_count + 1}; try a smaller learning rate")
         self.optimizer.step()
         if self.regularised and bound is not None:
             self.update_multiplier(edges_v, bound)
@@ -503,6 +501,7 @@ class Trainer:
             "device": str(self.device),
             "edge_count": float(self.model.expected_edges().detach()),
             "bound": self.current_bound(),
+            "target_bound": self.target_bound,
             "sparsity": self.config.sparsity if self.regularised else "none",
             "masks": self.config.masks,
             "elbo": -(self._ema.get("recon", float("nan")) + self._ema.get("kl", float("nan"))),

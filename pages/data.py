@@ -4,6 +4,7 @@ import uuid
 
 import streamlit as st
 
+from app_state import use_app_navigation
 from mechsparse import data, figures, graphs
 
 SIZES = [1_000, 5_000, 10_000, 50_000, 100_000, 500_000, 1_000_000]
@@ -43,6 +44,7 @@ def _file_name(ds: data.Dataset) -> str:
     return f"{ds.name}-{info['kind'].replace('+', '-')}-{variant}-n{info['n']}-t{info['t']}-seed{info['seed']}.npz"
 
 
+use_app_navigation()
 st.title("Data")
 st.caption(
     "Synthetic data in the style of the papers: latents z follow sparse mechanisms (the graphs Ga and Gz), "

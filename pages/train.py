@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import pandas as pd
 import streamlit as st
 
 from app_state import DATASET_KEY, GRAPHS_KEY, device_label, job_registry, use_app_navigation
@@ -220,14 +221,20 @@ def render_run(run_id: str) -> None:
             "the learned graphs are shown in the model's own latent order."
         )
     order = [k for k in ("true_ga", "learned_ga", "true_gz", "learned_gz", "pattern", "coef", "corr") if k in panels]
+    beside_curves = order.pop() if len(order) % 4 == 1 else None
     for start in range(0, len(order), 4):
         row = st.columns(4)
         for col, key in zip(row, order[start : start + 4], strict=False):
             col.plotly_chart(panels[key], key=f"panel-{key}", config={"displayModeBar": False})
-    import pandas as pd
-
-    hist = pd.DataFrame(history) if not isinstance(history, pd.DataFrame) else history
-    st.plotly_chart(figures.training_curves(hist if len(hist) else None), key="curves")
+    st.caption("Colour scales are fixed: 0 (white) to 1 (dark blue), so frames and runs compare directly.")
+    hist = history if isinstance(history, pd.DataFrame) else pd.DataFrame(history)
+    curves = figures.training_curves(hist if len(hist) else None)
+    if beside_curves is not None:
+        left, right = st.columns([1, 3])
+        left.plotly_chart(panels[beside_curves], key=f"panel-{beside_curves}", config={"displayModeBar": False})
+        right.plotly_chart(curves, key="curves")
+    else:
+        st.plotly_chart(curves, key="curves")
     if job is not None and not live and status in ("finished", "stopped", "failed"):
         st.caption(f"Saved in {runs.run_path(run_id)}")
 

@@ -77,17 +77,17 @@ def test_dual_ascent_and_restart(tiny):
 
 def test_penalty_term_and_no_term_without_sparsity(tiny):
     tr = Trainer(tiny, _cfg(sparsity="penalty", penalty=4.0))
-    edges = tr.model.expected_edges()
+    edges = tr.model.expected_edges().detach()
     assert float(tr.sparsity_term(edges, None)) == pytest.approx(4.0 * float(edges) / tiny.dx)
     for cfg in (_cfg(sparsity="none"), _cfg(masks="full"), _cfg(masks="oracle")):
         t = Trainer(tiny, cfg)
         assert float(t.sparsity_term(torch.tensor(5.0), 1.0)) == 0.0
-    # with a large penalty the logits go down, without it they do not move for the penalty
+    # with a large penalty the edge probabilities fall quickly
     strong = Trainer(tiny, _cfg(sparsity="penalty", penalty=200.0, mask_lr=0.1))
-    before = float(strong.model.expected_edges())
+    before = float(strong.model.expected_edges().detach())
     for _ in range(20):
         strong.step()
-    assert float(strong.model.expected_edges()) < before - 1.0
+    assert float(strong.model.expected_edges().detach()) < before - 1.0
 
 
 def test_frozen_masks_have_no_learnable_logits(tiny):
@@ -106,10 +106,11 @@ def test_checkpoint_resume_continues_the_same_trajectory(tmp_path, tiny, tiny_ti
     tr = Trainer(ds, _cfg(anneal_start=0, anneal_steps=10, dual_lr=0.5))
     for _ in range(12):
         tr.step()
+    assert tr.multiplier > 0.0  # the checkpoint must carry a live dual state
     tr.save_checkpoint(tmp_path / "ck.pt")
     expected = [tr.step()["loss"] for _ in range(3)]
     resumed = Trainer.load_checkpoint(tmp_path / "ck.pt", ds)
-    assert resumed.step_count == 12 and resumed.multiplier == pytest.approx(tr.history and resumed.multiplier)
+    assert resumed.step_count == 12
     assert [resumed.step()["loss"] for _ in range(3)] == expected
     assert resumed.multiplier == tr.multiplier
     assert len(resumed.history) == len(tr.history)
@@ -159,10 +160,10 @@ def test_data_without_latents_trains_with_null_metrics(tiny):
     assert all(v is None for v in snap.metrics.values())
     assert snap.matched_probs_a is None and snap.edge_probs_a.shape == (3, 3)
     bare = dataclasses.replace(tiny, z=None, ga=None)
-    with pytest.raises(ValueError, match="bound"):
-        Trainer(bare, _cfg())
     with pytest.raises(ValueError, match="dz"):
         Trainer(bare, _cfg(sparsity="penalty"))
+    with pytest.raises(ValueError, match="bound"):
+        Trainer(bare, _cfg(dz=2))
     Trainer(bare, _cfg(sparsity="penalty", dz=2)).step()
 
 

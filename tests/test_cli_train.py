@@ -1,0 +1,91 @@
+"""`python -m mechsparse train`: files written, learning happens, bad input exits 2 with one line."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from mechsparse import data, graphs, training
+from mechsparse.cli import main
+
+
+def test_train_preset_writes_files_and_beats_the_starting_mcc(tmp_path, capsys):
+    out = tmp_path / "run"
+    args = ["train", "--preset", "teach-complete", "--n", "2000", "--max-steps", "600", "--eval-every", "100"]
+    assert main([*args, "--out", str(out), "--threads", "1"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    for key in ("mcc", "r", "r_con", "shd_a", "shd_z", "steps", "seconds", "steps_per_second", "device"):
+        assert key in summary
+    assert summary["steps"] == 600 and summary["device"] == "cpu" and summary["shd_z"] is None
+    history = pd.read_csv(out / "history.csv")
+    assert list(history["step"]) == [100, 200, 300, 400, 500, 600]
+    assert {"mcc", "r_con", "edge_count", "bound", "multiplier", "elbo"} <= set(history.columns)
+    config = json.loads((out / "config.json").read_text())["config"]
+    assert config["sparsity"] == "constraint" and config["max_steps"] == 600
+
+    # the starting point: the same model before any step, which is also where the unregularised run starts
+    ds = data.generate(graphs.preset("teach-complete"), 2000, seed=0, name="teach-complete")
+    start = training.Trainer(ds, training.TrainConfig.from_dict(config)).snapshot().metrics["mcc"]
+    assert summary["mcc"] > start + 0.1
+    err = capsys.readouterr().err
+    assert "steps/s" in err and "MCC" in err and "edges" in err
+
+
+def test_train_data_file_without_latents_gives_null_metrics(tmp_path):
+    ds = data.generate(graphs.preset("teach-nested"), 300, seed=2)
+    path = tmp_path / "noz.npz"
+    np.savez(path, x=ds.x, a=ds.a, ga=ds.ga)
+    out = tmp_path / "run"
+    assert main(["train", "--data", str(path), "--max-steps", "20", "--eval-every", "10", "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["mcc"] is None and summary["r_con"] is None and summary["steps"] == 20
+    assert summary["target_bound"] == 3.0  # the true edge count of the file's graph
+
+
+def _one_line_error(capsys) -> str:
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and "\n" not in err and "Traceback" not in err
+    return err
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["train", "--data", "/nonexistent/file.npz"], "no such file"),
+        (["train"], "exactly one of"),
+        (["train", "--preset", "teach-complete", "--data", "x.npz"], "exactly one of"),
+        (["train", "--preset", "teach-complete", "--sparsity", "lasso"], "invalid choice"),
+        (["train", "--preset", "nope"], "invalid choice"),
+        (["train", "--preset", "teach-complete", "--max-steps", "0"], "max_steps"),
+        (["train", "--preset", "teach-complete", "--max-steps", "ten"], "invalid int"),
+        (["train", "--preset", "teach-complete", "--n", "5"], "--n"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(argv, fragment, capsys):
+    with pytest.raises(SystemExit) as info:
+        raise SystemExit(main(argv))
+    assert info.value.code == 2
+    assert fragment in _one_line_error(capsys)
+
+
+def test_bad_data_files_exit_2(tmp_path, capsys):
+    no_x = tmp_path / "nox.npz"
+    np.savez(no_x, z=np.zeros((10, 1, 2)))
+    assert main(["train", "--data", str(no_x)]) == 2
+    assert "x" in _one_line_error(capsys)
+    not_npz = tmp_path / "bad.npz"
+    not_npz.write_text("hello")
+    assert main(["train", "--data", str(not_npz)]) == 2
+    _one_line_error(capsys)
+    bare = tmp_path / "bare.npz"
+    np.savez(bare, x=np.random.default_rng(0).normal(size=(50, 1, 4)).astype(np.float32))
+    assert main(["train", "--data", str(bare)]) == 2
+    assert "dz" in _one_line_error(capsys)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_cuda_requested_without_gpu_exits_2(capsys):
+    assert main(["train", "--preset", "teach-complete", "--n", "100", "--device", "cuda"]) == 2
+    assert "CUDA" in _one_line_error(capsys)
