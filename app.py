@@ -1,8 +1,8 @@
 """Streamlit entry point: navigation over the four pages, and the sidebar (compute device, tagline)."""
 
 import streamlit as st
-import torch
 
+from app_state import device_label, job_registry
 from mechsparse import graphs
 
 st.set_page_config(page_title="mechsparse", layout="wide")
@@ -32,10 +32,13 @@ nav = st.navigation(
 )
 
 with st.sidebar:
-    if torch.cuda.is_available():
-        st.markdown(f"**Device:** CUDA ({torch.cuda.get_device_name(0)})")
-    else:
-        st.markdown("**Device:** CPU")
+    st.markdown(f"**Device:** {device_label()}")
+    live = [job.view() for job in job_registry().live_jobs()]
+    if live:
+        st.markdown("**Active runs**")
+        for view in live:
+            step = view.snapshot.step if view.snapshot is not None else 0
+            st.markdown(f"- [{view.run_id}](/train?run={view.run_id}) · {view.status} · step {step:,}")
     st.caption("mechsparse: which latents mechanism sparsity can disentangle, and learning them live.")
 
 nav.run()

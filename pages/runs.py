@@ -31,12 +31,9 @@ if table.empty:
     st.info("No runs yet. Start one on the Train page.")
     st.stop()
 
-event = st.dataframe(
+st.dataframe(
     table,
     hide_index=True,
-    on_select="rerun",
-    selection_mode="multi-row",
-    key="runs-table",
     column_config={
         "mcc": st.column_config.NumberColumn("MCC", format="%.3f"),
         "r_con": st.column_config.NumberColumn("R_con", format="%.3f"),
@@ -44,9 +41,15 @@ event = st.dataframe(
         "shd_z": st.column_config.NumberColumn("SHD Gz", format="%d"),
     },
 )
-selected = [table.iloc[i]["run"] for i in event.selection.rows] if event is not None else []
+selected = st.multiselect(
+    "Runs to compare, export or delete",
+    list(table["run"]),
+    default=[r for r in st.query_params.get_all("run") if r in set(table["run"])],
+    key="runs_selected",
+    placeholder="choose one or more runs",
+)
 if not selected:
-    st.info("Select one or more rows to compare, export or delete them.")
+    st.info("Choose one or more runs above to overlay their curves, compare their final panels, export or delete.")
     st.stop()
 
 records = {}
