@@ -47,6 +47,7 @@ class Job:
     from_checkpoint: bool = False
     publish_every: float = 0.5
     checkpoint_every: float = 20.0
+    cpu_threads: int | None = 1
     on_exit: Callable[[Job], None] | None = None
     status: str = "starting"
     message: str = ""
@@ -107,7 +108,9 @@ class Job:
         self._set(snapshot=snap)
 
     def _main(self) -> None:
-        from mechsparse.training import Trainer, TrainingDiverged  # heavy import, off the UI thread
+        import torch
+
+        from mechsparse.training import Trainer, TrainingDiverged  # heavy imports, off the UI thread
 
         trainer = None
         try:
@@ -118,6 +121,10 @@ class Job:
             else:
                 trainer = Trainer(self.dataset, self.config)
             self.device = str(trainer.device)
+            if trainer.device.type == "cpu" and self.cpu_threads:
+                # One intra-op thread per job: small models gain little from more, and spinning OpenMP threads
+                # fighting the UI (or a second job) for the cores slow training by orders of magnitude.
+                torch.set_num_threads(self.cpu_threads)
             if not trainer.history:
                 trainer.evaluate()  # a first point for the curves, before any step
             self._set(status="running", snapshot=trainer.snapshot())

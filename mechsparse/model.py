@@ -120,7 +120,8 @@ class SparseVAE(nn.Module):
 
     x: (B, T, dx); a: (B, T, da) or None. With T = 1 (action data) the prior of z is g(a). With temporal data
     (``temporal``) z_0 gets a learned per-latent Gaussian (plus the action part when there are actions), and
-    z_t for t >= 1 gets g(z_{t-1}, a_t). Without actions or time the prior is N(0, I).
+    z_t for t >= 1 gets g(z_{t-1}, a_t), plus z_{t-1} itself (gated by the self-edge) when ``residual``.
+    Without actions or time the prior is N(0, I).
     """
 
     def __init__(
@@ -141,9 +142,11 @@ class SparseVAE(nn.Module):
         init_logit: float = 3.0,
         prior_logvar: float = -4.0,
         dec_logvar: float = -4.0,
+        residual: bool = False,
     ):
         super().__init__()
         self.dx, self.dz, self.da, self.temporal, self.hetero = dx, dz, da, temporal, hetero
+        self.residual = residual and temporal
         self.encoder = mlp(dx, enc_hidden, enc_layers, 2 * dz)
         self.decoder = mlp(dz, enc_hidden, enc_layers, dx)
         self.dec_logvar = nn.Parameter(torch.tensor(float(dec_logvar)))
@@ -218,6 +221,9 @@ class SparseVAE(nn.Module):
         x_in = torch.cat(inputs, dim=-1).reshape(b * t, self.d_in)
         out = self.transition(x_in, mask).reshape(b, t, dz, -1)
         mean = out[..., 0]
+        if self.residual:  # z_{t,i} = (self-edge) * z_{t-1,i} + g_i(...): g only models the change
+            keep = torch.diagonal(mask[..., :dz], dim1=-2, dim2=-1) if mask is not None else 1.0
+            mean = mean + (x_in[:, :dz] * keep).reshape(b, t, dz)
         if self.hetero:
             logvar = out[..., 1].clamp(LOGVAR_MIN, LOGVAR_MAX)
         else:

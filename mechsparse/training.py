@@ -54,10 +54,10 @@ class TrainConfig:
     max_seconds: float | None = None
     model_size: str = "small"
     dz: int | None = None  # learned latents; None: the data's true dz
-    batch_size: int = 512
-    lr: float = 1e-3  # encoder, decoder, transition
+    batch_size: int = 256
+    lr: float = 5e-3  # encoder, decoder, transition
     mask_lr: float = 0.05  # mask logits (Adam moves a logit about this much per step)
-    scale_lr: float = 0.01  # the free log-variances (decoder, transition noise)
+    scale_lr: float = 0.03  # the free log-variances (decoder, transition noise)
     dual_lr: float = 0.05  # gradient ascent on the multiplier, per edge of violation
     init_logit: float = 3.0  # initial mask logit (edge probability 0.95)
     anneal_start: int = 500  # steps before the bound starts to shrink (latents form first)
@@ -66,6 +66,7 @@ class TrainConfig:
     hard: bool = False  # straight-through 0/1 mask samples
     mask_per_sample: bool = True  # an independent mask draw per example (else one per minibatch, as the authors)
     hetero: bool = False  # heteroscedastic transition (learned variance per latent and input)
+    residual: bool = False  # temporal data: the transition predicts the change z_t - z_{t-1} (self-edge gated)
     prior_logvar: float = -4.0  # initial log-variance of the transition noise
     dec_logvar: float = -4.0  # initial decoder log-variance
     grad_clip: float | None = 100.0
@@ -115,10 +116,12 @@ class TrainConfig:
 
 # Tuned per kind of data (see BENCHMARKS.md); presets may refine further.
 _KIND_DEFAULTS: dict[str, dict] = {
-    "action": {"max_steps": 4000, "penalty": 16.0},
-    "time": {"max_steps": 8000, "penalty": 0.8},
+    "action": {"max_steps": 10_000, "penalty": 16.0},
+    "time": {"max_steps": 20_000, "penalty": 0.2},
 }
-_PRESET_DEFAULTS: dict[str, dict] = {}
+_PRESET_DEFAULTS: dict[str, dict] = {
+    name: {"max_steps": 3000} for name in graphs_mod.PRESETS if name.startswith("teach")
+}
 
 
 def _kind_of(spec: graphs_mod.GraphSpec | None, temporal: bool) -> str:
@@ -252,6 +255,7 @@ class Trainer:
                 init_logit=config.init_logit,
                 prior_logvar=config.prior_logvar,
                 dec_logvar=config.dec_logvar,
+                residual=config.residual,
             ).to(self.device)
         groups = [
             {"params": self.model.net_parameters(), "lr": config.lr},
@@ -416,7 +420,10 @@ class Trainer:
         return {"metrics": out, "arrays": arrays, "pa": pa, "pz": pz}
 
     def evaluate(self) -> dict:
-        """Measure now and append one history row (step, seconds, losses, metrics, edges, bound, multiplier)."""
+        """Measure now and append one history row (step, seconds, losses, metrics, edges, bound, multiplier).
+        Calling it again without a step in between returns the same row instead of adding a duplicate."""
+        if self.history and self.history[-1]["step"] == self.step_count and self._last_eval_step == self.step_count:
+            return self.history[-1]
         start = time.perf_counter()
         result = self._measure()
         self._last_eval, self._last_eval_step = result, self.step_count

@@ -81,6 +81,15 @@ def _config_form():
             placeholder="tuned default",
         )
         seed = c2.number_input("Seed", 0, 2**31 - 1, 0, key="train_seed")
+        dz = c1.number_input(
+            "Learned latents dz",
+            1,
+            graphs.MAX_DIM,
+            None,
+            key="train_dz",
+            placeholder="the data's true dz",
+            help="Needed only for a dataset that carries neither z nor graphs.",
+        )
         model_size = c3.selectbox("Model size", training.MODEL_SIZES, index=0, key="train_model_size")
         max_seconds = c3.number_input(
             "Time limit (s)", 1, 24 * 3600, None, step=30, key="train_max_seconds", placeholder="none"
@@ -109,6 +118,7 @@ def _config_form():
         "max_seconds": max_seconds,
         "max_steps": max_steps,
         "device": device,
+        "dz": dz,
     }
 
 
@@ -123,10 +133,12 @@ def _start(form: dict) -> str:
         "model_size": form["model_size"],
         "device": form["device"],
     }
-    for key, cast in (("bound", float), ("penalty", float), ("max_seconds", float), ("max_steps", int)):
+    for key, cast in (("bound", float), ("penalty", float), ("max_seconds", float), ("max_steps", int), ("dz", int)):
         if form[key] is not None:
             overrides[key] = cast(form[key])
     config = training.default_config(ds, **overrides)
+    if config.sparsity == "constraint" and config.bound is None and ds.graphs is None:
+        raise ValueError("this dataset has no true graphs, so the constraint needs a bound: enter one, or use penalty")
     training.resolve_device(config.device)  # refuse 'cuda' without a GPU before anything is written
     label = f"{name}-{form['sparsity']}-s{form['seed']}"
     spec = ds.graphs

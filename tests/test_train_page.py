@@ -83,3 +83,33 @@ def test_theory_graphs_source_without_theory_graphs_explains(runs_dir):
     assert "Theory page" in at.error[0].value
     time.sleep(0)  # nothing started
     assert not job_registry().jobs()
+
+
+def test_dataset_without_ground_truth_trains_and_says_what_is_missing(runs_dir):
+    from mechsparse import data, graphs
+
+    full = data.generate(graphs.preset("teach-nested"), 800, seed=0)
+    bare = data.Dataset(x=full.x, a=full.a, name="uploaded")  # no z, no graphs: what a user's file may hold
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.session_state["dataset"] = bare
+    at.run()
+    at.radio(key="train_source").set_value("Dataset from the Data page")
+    at.number_input(key="train_dz").set_value(2)
+    at.number_input(key="train_max_steps").set_value(30)
+    at.button[0].click()
+    at.run()
+    assert "needs a bound" in at.error[0].value  # constraint without true graphs: the bound must be given
+    at.radio(key="train_sparsity").set_value("penalty")
+    at.selectbox(key="train_device").set_value("cpu")
+    at.button[0].click()
+    at.run()
+    assert not at.exception and not at.error
+    run_id = at.query_params["run"][0] if isinstance(at.query_params["run"], list) else at.query_params["run"]
+    job = job_registry().get(run_id)
+    job.join(120)
+    assert job.view().status == "finished", job.view().message
+    at.run()
+    assert not at.exception
+    assert any("no ground-truth latents" in i.value for i in at.info)
+    assert [m.value for m in at.metric if m.label == "MCC"] == ["—"]
+    assert len(at.get("plotly_chart")) >= 2  # learned Ga in the model's own order, and the curves

@@ -137,7 +137,12 @@ def test_snapshot_is_plain_and_immutable(tiny):
         tr.step()
     snap = tr.snapshot()
     assert isinstance(snap, Snapshot) and snap.finished and snap.step == 10
-    assert len(snap.history) == 2 and {"step", "seconds", "mcc", "r_con", "edge_count", "bound"} <= set(snap.history[0])
+    assert tr.evaluate() == snap.history[-1]  # no duplicate row when nothing changed (e.g. after a finished run)
+    assert (
+        len(tr.history) == 2
+        and len(snap.history) == 2
+        and {"step", "seconds", "mcc", "r_con", "edge_count", "bound"} <= set(snap.history[0])
+    )
     assert snap.matched_probs_a.shape == (3, 3) and snap.corr.shape == (3, 3) and snap.coef.shape == (3, 3)
     np.testing.assert_array_equal(snap.pattern, np.eye(3, dtype=bool))
     with pytest.raises(ValueError):

@@ -1,0 +1,202 @@
+"""Time-to-threshold benchmark of the training engine (results in BENCHMARKS.md; not part of the tests).
+
+Each (case, seed) runs in a fresh subprocess with its own time budget, so peak memory (ru_maxrss) is per run.
+Prints one markdown table: median and range over seeds of the time to reach the case's threshold, final metrics,
+steps per second and peak memory.
+
+    .venv/bin/python benchmarks/convergence.py --cases action-nondiag,action-nondiag-none --seeds 0,1,2
+    .venv/bin/python benchmarks/convergence.py --table results/*.jsonl     # re-print saved results
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+# name -> preset, training overrides, metric, threshold(s), samples, default budget in seconds
+CASES: dict[str, dict] = {
+    "action-nondiag": {
+        "preset": "action-nondiag",
+        "overrides": {"sparsity": "constraint"},
+        "metric": "mcc",
+        "thresholds": (0.95, 0.99),
+        "n": 20_000,
+        "seconds": 300,
+    },
+    "action-nondiag-none": {
+        "preset": "action-nondiag",
+        "overrides": {"sparsity": "none"},
+        "metric": "mcc",
+        "thresholds": (0.95,),
+        "n": 20_000,
+        "seconds": 120,
+    },
+    "action-block-nondiag": {
+        "preset": "action-block-nondiag",
+        "overrides": {"sparsity": "constraint"},
+        "metric": "r_con",
+        "thresholds": (0.95,),
+        "n": 20_000,
+        "seconds": 300,
+    },
+    "time-nondiag": {
+        "preset": "time-nondiag",
+        "overrides": {"sparsity": "constraint"},
+        "metric": "mcc",
+        "thresholds": (0.85,),
+        "n": 100_000,
+        "seconds": 600,
+    },
+    "time-nondiag-penalty": {
+        "preset": "time-nondiag",
+        "overrides": {"sparsity": "penalty"},
+        "metric": "mcc",
+        "thresholds": (0.85,),
+        "n": 100_000,
+        "seconds": 600,
+    },
+}
+
+
+def run_one(case: str, seed: int, seconds: float, threads: int, device: str) -> dict:
+    """Train one case for ``seconds`` of training time and describe how it went (runs in the subprocess)."""
+    import torch
+
+    from mechsparse import data, graphs, training
+
+    torch.set_num_threads(threads)
+    spec = CASES[case]
+    wall = time.perf_counter()
+    ds = data.generate(graphs.preset(spec["preset"]), spec["n"], seed=seed, name=spec["preset"])
+    generated = time.perf_counter() - wall
+    config = training.default_config(ds, seed=seed, max_seconds=seconds, device=device, **spec["overrides"])
+    trainer = training.Trainer(ds, config)
+    while not trainer.finished:
+        trainer.step()
+    summary = trainer.summary()
+    metric = spec["metric"]
+    reached = {}
+    for thr in spec["thresholds"]:
+        row = next((r for r in trainer.history if r.get(metric) is not None and r[metric] >= thr), None)
+        reached[str(thr)] = None if row is None else {"seconds": row["seconds"], "step": row["step"]}
+    return {
+        "case": case,
+        "seed": seed,
+        "metric": metric,
+        "final": summary[metric],
+        "mcc": summary["mcc"],
+        "r_con": summary["r_con"],
+        "shd": sum(v for v in (summary["shd_a"], summary["shd_z"]) if v is not None),
+        "best": max((r[metric] for r in trainer.history if r.get(metric) is not None), default=None),
+        "reached": reached,
+        "steps": summary["steps"],
+        "seconds": summary["seconds"],
+        "steps_per_second": summary["steps_per_second"],
+        "data_seconds": round(generated, 2),
+        "wall_seconds": round(time.perf_counter() - wall, 2),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "device": summary["device"],
+        "threads": threads,
+        "config": config.to_dict(),
+    }
+
+
+def _spread(values: list[float], fmt: str = "{:.3f}") -> str:
+    vals = [v for v in values if v is not None]
+    if not vals:
+        return "—"
+    med = fmt.format(float(np.median(vals)))
+    return med if len(vals) == 1 else f"{med} ({fmt.format(min(vals))}–{fmt.format(max(vals))})"
+
+
+def _when(reached: dict | None) -> str:
+    return "not reached" if reached is None else f"{reached['seconds']:.0f} s"
+
+
+def table(results: list[dict]) -> str:
+    """Markdown: one row per case, medians with (min–max) over seeds."""
+    lines = [
+        "| case | seeds | metric | time to threshold, s (reached/runs) | final metric | final MCC | SHD | "
+        "steps/s | peak RSS MB |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for case in dict.fromkeys(r["case"] for r in results):
+        rows = [r for r in results if r["case"] == case]
+        seeds = ",".join(str(r["seed"]) for r in rows)
+        reach_parts = []
+        for thr in rows[0]["reached"]:
+            times = [r["reached"][thr]["seconds"] for r in rows if r["reached"][thr] is not None]
+            reach_parts.append(f"≥{thr}: {_spread(times, '{:.0f}')} ({len(times)}/{len(rows)})")
+        budget = max(r["seconds"] for r in rows)
+        lines.append(
+            f"| {case} | {seeds} | {rows[0]['metric']} | {'; '.join(reach_parts)} (budget {budget:.0f} s) | "
+            f"{_spread([r['final'] for r in rows])} | {_spread([r['mcc'] for r in rows])} | "
+            f"{_spread([r['shd'] for r in rows], '{:.0f}')} | "
+            f"{_spread([r['steps_per_second'] for r in rows], '{:.0f}')} | {max(r['peak_rss_mb'] for r in rows):.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", default=",".join(CASES), help=f"comma-separated, from: {', '.join(CASES)}")
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--seconds", type=float, help="training seconds per run (default: each case's budget)")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--save", help="append each run's JSON line to this file")
+    parser.add_argument("--table", nargs="+", help="print the table of saved .jsonl results and exit")
+    parser.add_argument("--single", nargs=2, metavar=("CASE", "SEED"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.table:
+        results = [json.loads(line) for path in args.table for line in Path(path).read_text().splitlines() if line]
+        print(table(results))
+        return 0
+    if args.single:
+        case, seed = args.single[0], int(args.single[1])
+        seconds = args.seconds or CASES[case]["seconds"]
+        print(json.dumps(run_one(case, seed, seconds, args.threads, args.device)))
+        return 0
+
+    cases = [c.strip() for c in args.cases.split(",") if c.strip()]
+    unknown = [c for c in cases if c not in CASES]
+    if unknown:
+        parser.error(f"unknown case(s): {', '.join(unknown)}")
+    seeds = [int(s) for s in args.seeds.split(",")]
+    results = []
+    env = {**os.environ, "OMP_NUM_THREADS": str(args.threads)}
+    for case in cases:
+        for seed in seeds:
+            cmd = [sys.executable, __file__, "--single", case, str(seed), "--threads", str(args.threads)]
+            cmd += ["--device", args.device] + (["--seconds", str(args.seconds)] if args.seconds else [])
+            proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+            if proc.returncode != 0:
+                print(f"{case} seed {seed} failed: {proc.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
+                continue
+            result = json.loads(proc.stdout.strip().splitlines()[-1])
+            results.append(result)
+            if args.save:
+                with open(args.save, "a") as fh:
+                    fh.write(json.dumps(result) + "\n")
+            thr = ", ".join(f"≥{k}: {_when(v)}" for k, v in result["reached"].items())
+            print(
+                f"{case} seed {seed}: final {result['metric']} {result['final']:.3f}, {thr}, "
+                f"{result['steps_per_second']:.0f} steps/s, {result['peak_rss_mb']:.0f} MB",
+                file=sys.stderr,
+                flush=True,
+            )
+    print(table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
