@@ -1,17 +1,27 @@
-"""Background training: one thread per job, a registry shared by every browser session.
+"""Background training: each job is a supervising thread in the app plus a training process; one registry serves
+every browser session.
 
-The training thread owns its Trainer; the UI only ever reads the latest published Snapshot (immutable) under a
-lock, and asks for pause / resume / stop through events checked between steps. Every job writes its run folder
-as it goes (mechsparse.runs), so a page refresh, a second browser or an app restart finds the run again.
+Why a process: the Trainer is Python glue around small torch ops, so it needs the GIL between ops; in a thread of
+the Streamlit server it competed with page rendering for the GIL and ran about 3x slower while watched. In its
+own process it cannot be starved, and a hard crash (even a segfault) stays inside the job.
+
+The relaying thread passes what the worker (mechsparse.worker) sends (status, immutable Snapshots) to the UI under a
+lock; the UI's pause / resume / stop go to the worker over the same socket and are obeyed between steps. The
+worker writes the run folder as it goes (mechsparse.runs), so a page refresh, a second browser or an app restart
+finds the run again.
 Nothing here knows about Streamlit; the app keeps one JobRegistry in st.cache_resource.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import socket
+import subprocess
+import sys
 import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 
 from mechsparse import runs
 from mechsparse.data import Dataset
@@ -32,48 +42,68 @@ class JobView:
     device: str
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+# ---------------------------------------------------------------- the job, as the app sees it
 
 
 @dataclass
 class Job:
-    """One training run in its own thread. Control methods are safe to call from any thread."""
+    """One training run: a worker process that trains (mechsparse.worker) and a thread here that relays its state.
+    Control methods are safe to call from any thread."""
 
     run_id: str
-    dataset: Dataset
     config: object  # mechsparse.training.TrainConfig
     from_checkpoint: bool = False
     publish_every: float = 0.5
     checkpoint_every: float = 20.0
     cpu_threads: int | None = 1
-    on_exit: Callable[[Job], None] | None = None
     status: str = "starting"
     message: str = ""
     device: str = ""
     _snapshot: object | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _run: threading.Event = field(default_factory=threading.Event)  # set = running, clear = paused
+    _send_lock: threading.Lock = field(default_factory=threading.Lock)
+    _conn: Connection | None = None
+    _process: subprocess.Popen | None = None
     _thread: threading.Thread | None = None
 
     def start(self) -> None:
-        self._run.set()
-        self._thread = threading.Thread(target=self._main, name=f"train-{self.run_id}", daemon=True)
+        """Launch the worker with one end of a socket pair, hand it the job, and start relaying."""
+        ours, theirs = socket.socketpair()
+        env = dict(os.environ, MECHSPARSE_RUNS_DIR=str(runs.runs_root()))
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "mechsparse.worker", str(theirs.fileno())], pass_fds=(theirs.fileno(),), env=env
+            )
+        finally:
+            theirs.close()
+        self._conn = Connection(ours.detach())
+        self._send(
+            {
+                "run_id": self.run_id,
+                "config": self.config.to_dict(),
+                "from_checkpoint": self.from_checkpoint,
+                "publish_every": self.publish_every,
+                "checkpoint_every": self.checkpoint_every,
+                "cpu_threads": self.cpu_threads,
+            }
+        )
+        self._thread = threading.Thread(target=self._relay, name=f"job-{self.run_id}", daemon=True)
         self._thread.start()
 
     # ---- control (any thread)
+    def _send(self, message) -> None:
+        with self._send_lock, contextlib.suppress(OSError, EOFError):  # the worker has already ended
+            self._conn.send(message)
+
     def pause(self) -> None:
         if self.status in ("starting", "running"):
-            self._run.clear()
+            self._send("pause")
 
     def resume(self) -> None:
-        self._run.set()
+        self._send("resume")
 
     def stop(self) -> None:
-        self._stop.set()
-        self._run.set()  # wake a paused thread so it can finish
+        self._send("stop")
 
     def join(self, timeout: float | None = None) -> None:
         if self._thread is not None:
@@ -87,87 +117,34 @@ class Job:
         with self._lock:
             return JobView(self.run_id, self.status, self.message, self._snapshot, self.device)
 
-    # ---- training thread
-    def _set(self, status: str | None = None, message: str | None = None, snapshot: object | None = None) -> None:
+    # ---- relaying thread
+    def _apply(self, status: str, message: str | None, snapshot, device: str | None) -> None:
         with self._lock:
-            if status is not None:
-                self.status = status
+            self.status = status
             if message is not None:
                 self.message = message
             if snapshot is not None:
                 self._snapshot = snapshot
+            if device is not None:
+                self.device = device
 
-    def _save(self, trainer, status: str) -> None:
-        """Write checkpoint, history, summary and snapshot: enough to show and to resume the run."""
-        folder = runs.run_path(self.run_id)
-        trainer.save_checkpoint(folder / "checkpoint.pt")
-        snap = trainer.snapshot()
-        runs.save_snapshot(folder, snap)
-        runs.write_history(folder, list(trainer.history))
-        runs.write_summary(folder, {**trainer.summary(), "status": status, "message": self.message})
-        self._set(snapshot=snap)
-
-    def _main(self) -> None:
-        import torch
-
-        from mechsparse.training import Trainer, TrainingDiverged  # heavy imports, off the UI thread
-
-        trainer = None
-        try:
-            folder = runs.run_path(self.run_id)
-            checkpoint = folder / "checkpoint.pt"
-            if self.from_checkpoint and checkpoint.exists():
-                trainer = Trainer.load_checkpoint(checkpoint, self.dataset)
-            else:
-                trainer = Trainer(self.dataset, self.config)
-            self.device = str(trainer.device)
-            if trainer.device.type == "cpu" and self.cpu_threads:
-                # One intra-op thread per job: small models gain little from more, and spinning OpenMP threads
-                # fighting the UI (or a second job) for the cores slow training by orders of magnitude.
-                torch.set_num_threads(self.cpu_threads)
-            if not trainer.history:
-                trainer.evaluate()  # a first point for the curves, before any step
-            self._set(status="running", snapshot=trainer.snapshot())
-            runs.update_summary(folder, status="running", device=self.device)
-            last_publish = last_save = time.monotonic()
-            while not self._stop.is_set() and not trainer.finished:
-                if not self._run.is_set():
-                    self._set(status="paused", message="paused")
-                    self._save(trainer, "paused")
-                    self._run.wait()
-                    if self._stop.is_set():
-                        break
-                    self._set(status="running", message="")
-                trainer.step()
-                now = time.monotonic()
-                if now - last_publish >= self.publish_every:
-                    self._set(snapshot=trainer.snapshot())
-                    last_publish = now
-                if now - last_save >= self.checkpoint_every:
-                    self._save(trainer, "running")
-                    last_save = now
-            final = "stopped" if self._stop.is_set() and not trainer.finished else "finished"
-            if final == "finished":
-                trainer.evaluate()
-            self._set(status=final, message="stopped by user" if final == "stopped" else "")
-            self._save(trainer, final)
-        except TrainingDiverged as exc:
-            self._fail(trainer, f"training diverged: {exc}. The last good checkpoint is kept.")
-        except Exception as exc:  # a crash must stay inside its job
-            self._fail(trainer, _one_line(exc))
-        finally:
-            if self.on_exit is not None:
-                self.on_exit(self)
-
-    def _fail(self, trainer, message: str) -> None:
-        self._set(status="failed", message=message)
-        try:
-            if trainer is not None:
-                self._save(trainer, "failed")
-            else:
-                runs.update_summary(runs.run_path(self.run_id), status="failed", message=message)
-        except Exception:  # noqa: BLE001 - saving is best effort once a job has failed
-            pass
+    def _relay(self) -> None:
+        ended = False
+        while not ended:
+            try:
+                if not self._conn.poll(0.5):
+                    continue
+                status, message, snapshot, device = self._conn.recv()
+            except (EOFError, OSError):
+                break
+            self._apply(status, message, snapshot, device)
+            ended = status in ("finished", "stopped", "failed")
+        code = self._process.wait()
+        if not ended:  # the worker died without a last word (killed, out of memory, a hard crash)
+            message = f"the training process died (exit code {code}); the last checkpoint is kept"
+            self._apply("failed", message, None, None)
+            runs.update_summary(runs.run_path(self.run_id), status="failed", message=message)
+        self._conn.close()
 
 
 class JobRegistry:
@@ -182,8 +159,11 @@ class JobRegistry:
         with self._lock:
             return [j for j in self._jobs.values() if j.alive]
 
-    def start(self, run_id: str, dataset: Dataset, config, *, resume: bool = False, **job_options) -> Job:
-        """Start (or resume from its checkpoint) the run in a new thread; refuse beyond the cap."""
+    def start(self, run_id: str, dataset: Dataset | None, config, *, resume: bool = False, **job_options) -> Job:
+        """Start (or resume from its checkpoint) the run; refuse beyond the cap.
+
+        The training process reads the dataset from the run folder (runs.create_run stores it); a dataset given
+        here is stored first if the folder has none."""
         runs.validate_run_id(run_id)
         with self._lock:
             current = self._jobs.get(run_id)
@@ -195,7 +175,15 @@ class JobRegistry:
                     f"{len(live)} runs are already training (limit {self.max_concurrent}); "
                     "stop or wait for one before starting another"
                 )
-            job = Job(run_id=run_id, dataset=dataset, config=config, from_checkpoint=resume, **job_options)
+            stored = runs.run_path(run_id) / "dataset.npz"
+            if not stored.exists():
+                if dataset is None:
+                    raise ValueError(f"run {run_id} has no stored dataset to train on")
+                from mechsparse.data import save_dataset
+
+                stored.parent.mkdir(parents=True, exist_ok=True)
+                save_dataset(stored, dataset)
+            job = Job(run_id=run_id, config=config, from_checkpoint=resume, **job_options)
             self._jobs[run_id] = job
             job.start()
         return job
@@ -208,7 +196,7 @@ class JobRegistry:
         with self._lock:
             return list(self._jobs.values())
 
-    def stop_all(self, timeout: float = 10.0) -> None:
+    def stop_all(self, timeout: float = 30.0) -> None:
         for job in self.jobs():
             job.stop()
         for job in self.jobs():
