@@ -17,7 +17,7 @@ REFRESH_SECONDS = 1.0
 use_app_navigation()
 st.title("Train")
 st.caption(
-    "Fit the sparsity-regularised VAE in a background thread. The learned graphs and latents update live beside "
+    "Fit the sparsity-regularised VAE in the background. The learned graphs and latents update live beside "
     "what the theory says can be identified. Share a run with its link: it reattaches to the same live run."
 )
 registry = job_registry()
