@@ -20,7 +20,7 @@ import torch
 from mechsparse import graphs as graphs_mod
 from mechsparse import metrics
 from mechsparse.data import Dataset
-from mechsparse.model import MASK_MODES, SparseVAE
+from mechsparse.model import MASK_MODES, TRANSITIONS, SparseVAE
 from mechsparse.theory import consistency_pattern
 
 SPARSITY_MODES = ("none", "penalty", "constraint")
@@ -67,6 +67,10 @@ class TrainConfig:
     mask_per_sample: bool = True  # an independent mask draw per example (else one per minibatch, as the authors)
     hetero: bool = False  # heteroscedastic transition (learned variance per latent and input)
     residual: bool = False  # temporal data: the transition predicts the change z_t - z_{t-1} (self-edge gated)
+    transition: str = "mlp"  # mlp (one MLP per latent) | additive (a sum of one-parent MLPs per latent)
+    mean_input: bool = False  # temporal data: feed the encoder mean of z_{t-1} (not a sample) to the transition
+    tr_hidden: int | None = None  # transition hidden width; None: from model_size
+    tr_layers: int | None = None  # transition hidden layers; None: from model_size
     prior_logvar: float = -4.0  # initial log-variance of the transition noise
     dec_logvar: float = -4.0  # initial decoder log-variance
     grad_clip: float | None = 100.0
@@ -93,6 +97,11 @@ class TrainConfig:
             raise ValueError(f"masks must be one of {', '.join(MASK_MODES)}, got {self.masks!r}")
         if self.device not in DEVICES:
             raise ValueError(f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
+        if self.transition not in TRANSITIONS:
+            raise ValueError(f"transition must be one of {', '.join(TRANSITIONS)}, got {self.transition!r}")
+        for name in ("tr_hidden", "tr_layers"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.model_size not in MODEL_PRESETS:
             raise ValueError(f"model size must be one of {', '.join(MODEL_SIZES)}, got {self.model_size!r}")
         positive = {"batch_size": self.batch_size, "eval_every": self.eval_every, "eval_samples": self.eval_samples}
@@ -221,6 +230,8 @@ class Trainer:
         if config.masks == "oracle" and missing_truth:
             raise ValueError("oracle masks need the data's true graphs, with the model's dz equal to the true dz")
         self.regularised = config.masks == "learned" and config.sparsity != "none"
+        # the unregularised baseline learns no graph: even unpenalised, noisy learnable masks prune inputs
+        self.mask_mode = "full" if config.masks == "learned" and config.sparsity == "none" else config.masks
 
         # data: the whole train split as tensors; evaluation on a fixed subsample of the test split
         train_idx, _, test_idx = dataset.split(seed=config.seed)
@@ -239,6 +250,7 @@ class Trainer:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)
             enc_h, enc_l, tr_h, tr_l = MODEL_PRESETS[config.model_size]
+            tr_h, tr_l = config.tr_hidden or tr_h, config.tr_layers or tr_l
             self.model = SparseVAE(
                 dataset.dx,
                 self.dz,
@@ -249,13 +261,15 @@ class Trainer:
                 tr_hidden=tr_h,
                 tr_layers=tr_l,
                 hetero=config.hetero,
-                masks=config.masks,
+                masks=self.mask_mode,
                 true_ga=self.ga,
                 true_gz=self.gz,
                 init_logit=config.init_logit,
                 prior_logvar=config.prior_logvar,
                 dec_logvar=config.dec_logvar,
                 residual=config.residual,
+                transition=config.transition,
+                mean_input=config.mean_input,
             ).to(self.device)
         groups = [
             {"params": self.model.net_parameters(), "lr": config.lr},
@@ -510,7 +524,7 @@ class Trainer:
             "bound": self.current_bound(),
             "target_bound": self.target_bound,
             "sparsity": self.config.sparsity if self.regularised else "none",
-            "masks": self.config.masks,
+            "masks": self.mask_mode,
             "elbo": -(self._ema.get("recon", float("nan")) + self._ema.get("kl", float("nan"))),
             "n_parameters": sum(p.numel() for p in self.model.parameters()),
             "finished": self.finished,

@@ -91,8 +91,10 @@ def test_penalty_term_and_no_term_without_sparsity(tiny):
 
 
 def test_frozen_masks_have_no_learnable_logits(tiny):
-    full = Trainer(tiny, _cfg(masks="full"))
-    assert full.model.mask_parameters() == [] and full.model.n_mask_entries == 0
+    for cfg in (_cfg(masks="full"), _cfg(sparsity="none")):  # the unregularised baseline learns no graph
+        full = Trainer(tiny, cfg)
+        assert full.model.mask_parameters() == [] and full.model.n_mask_entries == 0
+        np.testing.assert_array_equal(full.snapshot().edge_probs_a, np.ones((3, 3)))
     oracle = Trainer(tiny, _cfg(masks="oracle"))
     np.testing.assert_array_equal(oracle.snapshot().edge_probs_a, tiny.ga)
     no_graphs = dataclasses.replace(tiny, ga=None)
