@@ -167,15 +167,7 @@ def run_panels(fields: dict, ga=None, gz=None) -> dict[str, go.Figure]:
     for key, title, cols in (("a", "Ga", "a"), ("z", "Gz", "z")):
         true_g = ga if key == "a" else gz
         if true_g is not None:
-            panels[f"true_g{key}"] = heatmap(
-                true_g,
-                title=f"true {title}",
-                colorscale=BINARY_SCALE,
-                x_labels=latent_labels(true_g.shape[1], cols),
-                y_title="child",
-                x_title="parent",
-                **style,
-            )
+            panels[f"true_g{key}"] = graph_heatmap(true_g, key, height=style["height"])
         probs = get(f"matched_probs_{key}") if matched else get(f"edge_probs_{key}")
         if probs is not None:
             row_prefix = "z" if matched else "ẑ"
