@@ -113,3 +113,36 @@ def test_dataset_without_ground_truth_trains_and_says_what_is_missing(runs_dir):
     assert any("no ground-truth latents" in i.value for i in at.info)
     assert [m.value for m in at.metric if m.label == "MCC"] == ["—"]
     assert len(at.get("plotly_chart")) >= 2  # learned Ga in the model's own order, and the curves
+
+
+def test_stopped_run_resumes_after_an_app_restart(runs_dir):
+    from mechsparse import data, graphs, runs
+    from mechsparse.training import default_config
+
+    ds = data.generate(graphs.preset("teach-nested"), 600, seed=0, name="teach-nested")
+    cfg = default_config(ds, max_steps=1_000_000, batch_size=64, eval_every=20, eval_samples=200, device="cpu")
+    run_id = runs.create_run("restart", cfg.to_dict(), ds, meta={"graphs": graphs.encode(ds.graphs)})
+    job = job_registry().start(run_id, ds, cfg, publish_every=0.0)
+    deadline = time.monotonic() + 60
+    while (job.view().snapshot is None or job.view().snapshot.step < 10) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    job.stop()
+    job.join(60)
+    stopped_at = runs.load_run(run_id).summary["steps"]
+    job_registry.clear()  # the app restarted: no job in memory, only the run folder
+
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params["run"] = run_id
+    at.run()
+    assert "status **stopped**" in " ".join(m.value for m in at.markdown)
+    [b for b in at.button if b.label == "Resume"][0].click()
+    at.run()
+    assert not at.exception and not at.error
+    resumed = job_registry().get(run_id)
+    assert resumed is not None
+    deadline = time.monotonic() + 60
+    while (resumed.view().snapshot is None or resumed.view().snapshot.step <= stopped_at) and (
+        time.monotonic() < deadline
+    ):
+        time.sleep(0.1)
+    assert resumed.view().snapshot.step > stopped_at
