@@ -18,7 +18,6 @@ from torch.nn import functional as F
 LEAKY_SLOPE = 0.2
 LOGVAR_MIN, LOGVAR_MAX = -14.0, 6.0
 MASK_MODES = ("learned", "full", "oracle")
-TRANSITIONS = ("mlp", "additive")
 
 
 def mlp(d_in: int, hidden: int, layers: int, d_out: int) -> nn.Sequential:
@@ -61,45 +60,6 @@ class BatchedMLP(nn.Module):
         for w, b in zip(self.weights[1:], self.biases[1:], strict=True):
             h = torch.baddbmm(b, F.leaky_relu(h, LEAKY_SLOPE), w)
         return h.transpose(0, 1)  # (B, k, d_out)
-
-
-class AdditiveMLP(nn.Module):
-    """k outputs, each a masked sum of one-input functions: out_i(x) = b_i + sum_j mask[i, j] * f_ij(x_j).
-
-    A generalised additive transition: a latent's mean is a sum of one-parent effects (the form of the papers'
-    sinusoid mechanisms), far easier to fit with small nets than a joint MLP of all parents. Each input j gets its
-    own 1-D feature MLP phi_j (``layers`` hidden layers of width ``hidden``), shared by all children;
-    f_ij = V_ij . phi_j(x_j) is a linear read-out per edge. Masking an edge removes its term exactly. The d_in
-    feature nets are one batched op, the read-outs another. ``forward`` has BatchedMLP's signature: (B, k, d_out).
-    """
-
-    def __init__(self, k: int, d_in: int, hidden: int, layers: int, d_out: int):
-        super().__init__()
-        self.k, self.d_in, self.d_out = k, d_in, d_out
-        # first layer: a scalar input per feature net; knots -b/w spread over the typical latent range
-        self.w_in = nn.Parameter(torch.empty(d_in, 1, hidden).uniform_(-1.0, 1.0))
-        self.b_in = nn.Parameter(torch.empty(d_in, 1, hidden).uniform_(-1.0, 1.0))
-        self.weights = nn.ParameterList()
-        self.biases = nn.ParameterList()
-        for _ in range(layers - 1):
-            b = 1.0 / math.sqrt(hidden)
-            self.weights.append(nn.Parameter(torch.empty(d_in, hidden, hidden).uniform_(-b, b)))
-            self.biases.append(nn.Parameter(torch.empty(d_in, 1, hidden).uniform_(-b, b)))
-        b = 1.0 / math.sqrt(hidden)
-        self.readout = nn.Parameter(torch.empty(d_in, hidden, k * d_out).uniform_(-b, b))
-        self.bias = nn.Parameter(torch.zeros(k, d_out))
-
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        """x (B, d_in); mask None, (k, d_in) or per example (B, k, d_in)."""
-        n = x.shape[0]
-        h = x.t().unsqueeze(-1) * self.w_in + self.b_in  # (d_in, B, hidden)
-        for w, bias in zip(self.weights, self.biases, strict=True):
-            h = torch.baddbmm(bias, F.leaky_relu(h, LEAKY_SLOPE), w)
-        terms = torch.bmm(F.leaky_relu(h, LEAKY_SLOPE), self.readout)  # (d_in, B, k * d_out)
-        terms = terms.reshape(self.d_in, n, self.k, self.d_out).permute(1, 2, 0, 3)  # (B, k, d_in, d_out)
-        if mask is not None:
-            terms = terms * mask.unsqueeze(-1)
-        return terms.sum(dim=2) + self.bias
 
 
 def logistic_noise(shape: tuple[int, ...], generator: torch.Generator | None, device) -> torch.Tensor:
@@ -183,23 +143,17 @@ class SparseVAE(nn.Module):
         prior_logvar: float = -4.0,
         dec_logvar: float = -4.0,
         residual: bool = False,
-        transition: str = "mlp",
-        mean_input: bool = False,
     ):
         super().__init__()
         self.dx, self.dz, self.da, self.temporal, self.hetero = dx, dz, da, temporal, hetero
         self.residual = residual and temporal
-        self.mean_input = mean_input and temporal
         self.encoder = mlp(dx, enc_hidden, enc_layers, 2 * dz)
         self.decoder = mlp(dz, enc_hidden, enc_layers, dx)
         self.dec_logvar = nn.Parameter(torch.tensor(float(dec_logvar)))
         self.mask_a = EdgeMask(dz, da, masks, init_logit, true_ga) if da > 0 else None
         self.mask_z = EdgeMask(dz, dz, masks, init_logit, true_gz) if temporal else None
         self.d_in = (dz if temporal else 0) + da
-        if transition not in TRANSITIONS:
-            raise ValueError(f"transition must be one of {', '.join(TRANSITIONS)}, got {transition!r}")
-        net = AdditiveMLP if transition == "additive" else BatchedMLP
-        self.transition = net(dz, self.d_in, tr_hidden, tr_layers, 2 if hetero else 1) if self.d_in else None
+        self.transition = BatchedMLP(dz, self.d_in, tr_hidden, tr_layers, 2 if hetero else 1) if self.d_in else None
         self.prior_logvar = nn.Parameter(torch.full((dz,), float(prior_logvar)))
         if temporal:
             self.init_mean = nn.Parameter(torch.zeros(dz))
@@ -300,7 +254,7 @@ class SparseVAE(nn.Module):
         dec_logvar = self.dec_logvar.clamp(LOGVAR_MIN, LOGVAR_MAX)
         nll = 0.5 * (math.log(2 * math.pi) + dec_logvar + (x - x_hat) ** 2 * torch.exp(-dec_logvar))
         n = x.shape[0] * x.shape[1] if per_sample else None
-        mu_p, logvar_p = self.prior(mu_q if self.mean_input else z, a, self.sample_mask(generator, hard, tau, n))
+        mu_p, logvar_p = self.prior(z, a, self.sample_mask(generator, hard, tau, n))
         kl = gaussian_kl(mu_q, logvar_q, mu_p, logvar_p)
         scale = x.shape[1] * self.dx
         return nll.sum(dim=(1, 2)) / scale, kl.sum(dim=(1, 2)) / scale

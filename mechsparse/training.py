@@ -20,7 +20,7 @@ import torch
 from mechsparse import graphs as graphs_mod
 from mechsparse import metrics
 from mechsparse.data import Dataset
-from mechsparse.model import MASK_MODES, TRANSITIONS, SparseVAE
+from mechsparse.model import MASK_MODES, SparseVAE
 from mechsparse.theory import consistency_pattern
 
 SPARSITY_MODES = ("none", "penalty", "constraint")
@@ -67,10 +67,6 @@ class TrainConfig:
     mask_per_sample: bool = True  # an independent mask draw per example (else one per minibatch, as the authors)
     hetero: bool = False  # heteroscedastic transition (learned variance per latent and input)
     residual: bool = False  # temporal data: the transition predicts the change z_t - z_{t-1} (self-edge gated)
-    transition: str = "mlp"  # mlp (one MLP per latent) | additive (a sum of one-parent MLPs per latent)
-    mean_input: bool = False  # temporal data: feed the encoder mean of z_{t-1} (not a sample) to the transition
-    tr_hidden: int | None = None  # transition hidden width; None: from model_size
-    tr_layers: int | None = None  # transition hidden layers; None: from model_size
     prior_logvar: float = -4.0  # initial log-variance of the transition noise
     dec_logvar: float = -4.0  # initial decoder log-variance
     grad_clip: float | None = 100.0
@@ -97,11 +93,6 @@ class TrainConfig:
             raise ValueError(f"masks must be one of {', '.join(MASK_MODES)}, got {self.masks!r}")
         if self.device not in DEVICES:
             raise ValueError(f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
-        if self.transition not in TRANSITIONS:
-            raise ValueError(f"transition must be one of {', '.join(TRANSITIONS)}, got {self.transition!r}")
-        for name in ("tr_hidden", "tr_layers"):
-            if getattr(self, name) is not None and getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.model_size not in MODEL_PRESETS:
             raise ValueError(f"model size must be one of {', '.join(MODEL_SIZES)}, got {self.model_size!r}")
         positive = {"batch_size": self.batch_size, "eval_every": self.eval_every, "eval_samples": self.eval_samples}
@@ -250,7 +241,6 @@ class Trainer:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)
             enc_h, enc_l, tr_h, tr_l = MODEL_PRESETS[config.model_size]
-            tr_h, tr_l = config.tr_hidden or tr_h, config.tr_layers or tr_l
             self.model = SparseVAE(
                 dataset.dx,
                 self.dz,
@@ -268,8 +258,6 @@ class Trainer:
                 prior_logvar=config.prior_logvar,
                 dec_logvar=config.dec_logvar,
                 residual=config.residual,
-                transition=config.transition,
-                mean_input=config.mean_input,
             ).to(self.device)
         groups = [
             {"params": self.model.net_parameters(), "lr": config.lr},
