@@ -8,7 +8,16 @@ import streamlit as st
 from app_state import job_registry, use_app_navigation
 from mechsparse import figures, graphs, runs
 
-COMPARE_METRICS = ("mcc", "r_con", "shd_a", "shd_z", "elbo", "edge_count")
+COMPARE_METRICS = {
+    "mcc": "MCC",
+    "r_con": "R_con",
+    "shd_a": "SHD Ga",
+    "shd_z": "SHD Gz",
+    "elbo": "ELBO",
+    "edge_count": "expected edges",
+    "multiplier": "dual variable",
+}
+UNFINISHED = ("created", "starting", "running", "paused")
 PANEL_CHOICES = {
     "learned_ga": "learned Ga",
     "learned_gz": "learned Gz",
@@ -25,7 +34,10 @@ registry = job_registry()
 table = runs.list_runs()
 live = {job.run_id: job.view().status for job in registry.jobs() if job.alive}
 if len(table):
-    table["status"] = [live.get(r, s) for r, s in zip(table["run"], table["status"], strict=True)]
+    # a run that says it is training but has no live job was cut off by an app restart: it can be resumed
+    table["status"] = [
+        live.get(r, "interrupted" if s in UNFINISHED else s) for r, s in zip(table["run"], table["status"], strict=True)
+    ]
 
 if table.empty:
     st.info("No runs yet. Start one on the Train page.")
@@ -63,11 +75,16 @@ links = " · ".join(f"[{r}](/train?run={r})" for r in records)
 st.markdown(f"Open on the Train page (watch live, resume): {links}")
 
 st.subheader("Curves")
-metric_cols = st.columns(3)
 histories = {rec.label + f" ({rid[-4:]})": rec.history for rid, rec in records.items()}
-for k, metric in enumerate(COMPARE_METRICS):
+present = [m for m in COMPARE_METRICS if any(m in h and h[m].notna().any() for h in histories.values())]
+if not present:
+    st.info("No evaluation has been recorded for these runs yet.")
+metric_cols = st.columns(3)
+for k, metric in enumerate(present):
     metric_cols[k % 3].plotly_chart(
-        figures.compare_curves(histories, metric), key=f"cmp-{metric}", config={"displayModeBar": False}
+        figures.compare_curves(histories, metric, title=COMPARE_METRICS[metric]),
+        key=f"cmp-{metric}",
+        config={"displayModeBar": False},
     )
 
 st.subheader("Final panels side by side")
