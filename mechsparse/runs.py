@@ -187,7 +187,9 @@ class RunRecord:
         return self.summary.get("status", "unknown")
 
 
-def load_run(run_id: str) -> RunRecord:
+def load_run(run_id: str, *, arrays: bool = True) -> RunRecord:
+    """Read a run folder back; ``arrays=False`` skips the history and the snapshot (for tables and live runs,
+    whose numbers come from elsewhere)."""
     folder = run_path(run_id)
     if not (folder / "config.json").exists():
         raise ValueError(f"no run named {run_id!r} in {runs_root()}")
@@ -195,7 +197,7 @@ def load_run(run_id: str) -> RunRecord:
     summary = read_json(folder / "summary.json") if (folder / "summary.json").exists() else {}
     hist_path = folder / "history.csv"
     try:
-        history = pd.read_csv(hist_path) if hist_path.exists() else pd.DataFrame()
+        history = pd.read_csv(hist_path) if arrays and hist_path.exists() else pd.DataFrame()
     except pd.errors.EmptyDataError:  # written before the first evaluation
         history = pd.DataFrame()
     return RunRecord(
@@ -205,7 +207,7 @@ def load_run(run_id: str) -> RunRecord:
         label=cfg.get("label", run_id),
         summary=summary,
         history=history,
-        snapshot=load_snapshot_fields(folder),
+        snapshot=load_snapshot_fields(folder) if arrays else None,
     )
 
 
@@ -216,7 +218,7 @@ def list_runs() -> pd.DataFrame:
         if not folder.is_dir() or not RUN_ID_RE.match(folder.name) or not (folder / "config.json").exists():
             continue
         try:
-            rec = load_run(folder.name)
+            rec = load_run(folder.name, arrays=False)
         except (ValueError, OSError, json.JSONDecodeError):
             continue
         s, c, m = rec.summary, rec.config, rec.meta

@@ -167,7 +167,7 @@ def _fmt(value, digits: int = 3) -> str:
 def render_run(run_id: str) -> None:
     """One run: controls, progress, headline numbers, the four panels and the curves."""
     job = registry.get(run_id)
-    record = runs.load_run(run_id)
+    record = runs.load_run(run_id, arrays=job is None)  # a live job's numbers come from its snapshots
     if job is not None:
         view = job.view()
         status, message = view.status, view.message
@@ -269,8 +269,7 @@ if form is not None:
 
 if run_id:
     try:
-        runs.validate_run_id(run_id)
-        runs.load_run(run_id)
+        runs.load_run(run_id, arrays=False)
     except ValueError as exc:
         st.error(str(exc))
         run_id = None
