@@ -68,7 +68,7 @@ records = {}
 for run_id in selected:
     try:
         records[run_id] = runs.load_run(run_id)
-    except (ValueError, OSError) as exc:
+    except Exception as exc:  # noqa: BLE001 - a damaged run folder is reported, not raised
         st.error(f"{run_id}: {exc}")
 
 links = " · ".join(f"[{r}](/train?run={r})" for r in records)

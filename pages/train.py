@@ -279,7 +279,10 @@ if run_id:
 
     @st.fragment(run_every=REFRESH_SECONDS if is_live else None)
     def live_view() -> None:
-        render_run(run_id)
+        try:
+            render_run(run_id)
+        except Exception as exc:  # noqa: BLE001 - a damaged run folder must not show a traceback
+            st.error(f"Cannot show run {run_id}: {exc}")
         still_live = registry.get(run_id) is not None and registry.get(run_id).alive
         if is_live and not still_live:
             st.rerun()  # the run ended: redraw once without the timer

@@ -146,3 +146,16 @@ def test_stopped_run_resumes_after_an_app_restart(runs_dir):
     ):
         time.sleep(0.1)
     assert resumed.view().snapshot.step > stopped_at
+
+
+def test_damaged_run_folder_shows_one_line(runs_dir):
+    from mechsparse import data, graphs, runs
+
+    ds = data.generate(graphs.preset("teach-nested"), 100, seed=0)
+    run_id = runs.create_run("damaged", {"sparsity": "none"}, ds)
+    (runs.run_path(run_id) / "snapshot.npz").write_bytes(b"not a zip")
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params["run"] = run_id
+    at.run()
+    assert not at.exception
+    assert len(at.error) == 1 and run_id in at.error[0].value
