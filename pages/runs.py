@@ -109,7 +109,7 @@ with c1:
         try:
             with st.spinner("Exporting…"):
                 st.session_state["export-zip"] = (tuple(records), runs.export_zip(list(records), images=images))
-        except (ValueError, OSError) as exc:
+        except Exception as exc:  # noqa: BLE001 - export problems are reported in one line
             st.error(f"Export failed: {exc}")
     prepared = st.session_state.get("export-zip")
     if prepared and prepared[0] == tuple(records):
