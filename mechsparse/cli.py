@@ -151,10 +151,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         ds = data.generate(graphs.preset(args.preset), args.n, seed=args.seed, name=args.preset)
         name = args.preset
     overrides = {"sparsity": args.sparsity, "seed": args.seed, "device": args.device}
-    for key in ("max_seconds", "max_steps", "penalty", "bound", "dz", "model_size", "masks", "batch_size", "lr"):
-        if getattr(args, key) is not None:
-            overrides[key] = getattr(args, key)
-    for key in ("mask_lr", "eval_every", "threads"):
+    optional = ("max_seconds", "max_steps", "penalty", "bound", "dz", "model_size", "masks", "batch_size", "lr")
+    for key in (*optional, "mask_lr", "eval_every", "threads"):
         if getattr(args, key) is not None:
             overrides[key] = getattr(args, key)
     if args.hard:
@@ -191,12 +189,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if not trainer.history or trainer.history[-1]["step"] != trainer.step_count:
         trainer.evaluate()
     print("\r" + _progress_line(trainer), file=sys.stderr, flush=True)
-    summary = {**trainer.summary(), "status": status, "message": message, "data": name, "label": label}
-    runs.write_summary(out, summary)
-    runs.write_history(out, trainer.history)
-    runs.save_snapshot(out, trainer.snapshot())
-    if status != "failed":
-        trainer.save_checkpoint(out / "checkpoint.pt")
+    runs.save_progress(out, trainer, status, message, checkpoint=status != "failed", data=name, label=label)
+    summary = runs.read_json(out / "summary.json")
     fmt = lambda v: "null" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
     keys = ("mcc", "r", "r_con", "shd_a", "shd_z")
     print("  ".join(f"{k}={fmt(summary[k])}" for k in keys) + f"  -> {out}")

@@ -140,6 +140,19 @@ def load_snapshot_fields(run_dir: Path) -> dict | None:
     return fields
 
 
+def save_progress(run_dir: Path, trainer, status: str, message: str = "", *, checkpoint: bool = True, **extra):
+    """Write what a run has so far (summary, history, snapshot and, unless told not to, the checkpoint): enough to
+    show the run and to resume it. Returns the snapshot written."""
+    run_dir = Path(run_dir)
+    if checkpoint:
+        trainer.save_checkpoint(run_dir / "checkpoint.pt")
+    snap = trainer.snapshot()
+    save_snapshot(run_dir, snap)
+    write_history(run_dir, list(trainer.history))
+    write_summary(run_dir, {**trainer.summary(), "status": status, "message": message, **extra})
+    return snap
+
+
 # ---------------------------------------------------------------- run lifecycle
 
 

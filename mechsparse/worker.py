@@ -28,17 +28,6 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
-def _save(trainer, run_id: str, status: str, message: str):
-    """Write checkpoint, history, summary and snapshot: enough to show and to resume the run."""
-    folder = runs.run_path(run_id)
-    trainer.save_checkpoint(folder / "checkpoint.pt")
-    snap = trainer.snapshot()
-    runs.save_snapshot(folder, snap)
-    runs.write_history(folder, list(trainer.history))
-    runs.write_summary(folder, {**trainer.summary(), "status": status, "message": message})
-    return snap
-
-
 class _Commands:
     """The supervisor's commands, read without blocking between steps (or blocking while paused)."""
 
@@ -98,7 +87,7 @@ def run(conn: Connection) -> None:
         while not trainer.finished:
             commands.poll()
             if commands.paused:
-                send(("paused", "paused", _save(trainer, run_id, "paused", "paused"), None))
+                send(("paused", "paused", runs.save_progress(folder, trainer, "paused", "paused"), None))
                 commands.wait_while_paused()
                 if not commands.stopped:
                     send(("running", "", None, None))
@@ -110,20 +99,20 @@ def run(conn: Connection) -> None:
                 send(("running", None, trainer.snapshot(), None))
                 last_publish = now
             if now - last_save >= job["checkpoint_every"]:
-                _save(trainer, run_id, "running", "")
+                runs.save_progress(folder, trainer, "running", "")
                 last_save = now
         final = "finished" if trainer.finished else "stopped"
         if final == "finished":
             trainer.evaluate()
         message = "stopped by user" if final == "stopped" else ""
-        _send_quietly(send, (final, message, _save(trainer, run_id, final, message), None))
+        _send_quietly(send, (final, message, runs.save_progress(folder, trainer, final, message), None))
     except Exception as exc:  # noqa: BLE001 - every failure becomes the job's one-line message
         diverged = isinstance(exc, TrainingDiverged)
         message = f"training diverged: {exc}. The last good checkpoint is kept." if diverged else _one_line(exc)
         snap = None
         try:
             if trainer is not None:
-                snap = _save(trainer, run_id, "failed", message)
+                snap = runs.save_progress(runs.run_path(run_id), trainer, "failed", message)
             else:
                 runs.update_summary(runs.run_path(run_id), status="failed", message=message)
         except Exception:  # noqa: BLE001 - saving is best effort once a job has failed
