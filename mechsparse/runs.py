@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+UNFINISHED = ("created", "starting", "running", "paused")  # statuses a run folder has only while training
 RUN_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$")
 
 
@@ -197,7 +198,15 @@ class RunRecord:
 
     @property
     def status(self) -> str:
+        """The status last written to disk."""
         return self.summary.get("status", "unknown")
+
+    def shown_status(self, live: str | None = None) -> str:
+        """What to tell a user: the live job's status when there is one; otherwise a run whose folder still says it
+        is training was cut off (an app restart) and is 'interrupted', resumable from its checkpoint."""
+        if live is not None:
+            return live
+        return "interrupted" if self.status in UNFINISHED else self.status
 
 
 def load_run(run_id: str, *, arrays: bool = True) -> RunRecord:
@@ -225,7 +234,8 @@ def load_run(run_id: str, *, arrays: bool = True) -> RunRecord:
 
 
 def list_runs() -> pd.DataFrame:
-    """One row per run folder, newest first: the columns of the Runs table."""
+    """One row per run folder, newest first: the columns of the Runs table (status as shown_status() without a
+    live job; the page overrides it for live ones)."""
     rows = []
     for folder in sorted(runs_root().iterdir(), reverse=True):
         if not folder.is_dir() or not RUN_ID_RE.match(folder.name) or not (folder / "config.json").exists():
@@ -246,7 +256,7 @@ def list_runs() -> pd.DataFrame:
                 "r_con": s.get("r_con"),
                 "shd_a": s.get("shd_a"),
                 "shd_z": s.get("shd_z"),
-                "status": rec.status,
+                "status": rec.shown_status(),
                 "device": s.get("device", ""),
             }
         )

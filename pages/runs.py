@@ -17,7 +17,6 @@ COMPARE_METRICS = {
     "edge_count": "expected edges",
     "multiplier": "dual variable",
 }
-UNFINISHED = ("created", "starting", "running", "paused")
 PANEL_CHOICES = {
     "learned_ga": "learned Ga",
     "learned_gz": "learned Gz",
@@ -34,10 +33,7 @@ registry = job_registry()
 table = runs.list_runs()
 live = {job.run_id: job.view().status for job in registry.jobs() if job.alive}
 if len(table):
-    # a run that says it is training but has no live job was cut off by an app restart: it can be resumed
-    table["status"] = [
-        live.get(r, "interrupted" if s in UNFINISHED else s) for r, s in zip(table["run"], table["status"], strict=True)
-    ]
+    table["status"] = [live.get(r, s) for r, s in zip(table["run"], table["status"], strict=True)]
 
 if table.empty:
     st.info("No runs yet. Start one on the Train page.")
@@ -94,7 +90,7 @@ for k, (run_id, rec) in enumerate(records.items()):
     spec = graphs.decode(rec.meta["graphs"]) if rec.meta.get("graphs") else None
     panels = figures.run_panels(rec.snapshot or {}, ga=spec.ga if spec else None, gz=spec.gz if spec else None)
     col = cols[k % len(cols)]
-    col.markdown(f"**{rec.label}** · {rec.status}")
+    col.markdown(f"**{rec.label}** · {rec.shown_status(live.get(run_id))}")
     if panel in panels:
         panels[panel].update_layout(title={"text": f"{PANEL_CHOICES[panel]} · {run_id[-4:]}"})
         col.plotly_chart(panels[panel], key=f"side-{run_id}", config={"displayModeBar": False})

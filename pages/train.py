@@ -174,12 +174,9 @@ def render_run(run_id: str) -> None:
         fields = _fields(view.snapshot) if view.snapshot is not None else None
         history = list(view.snapshot.history) if view.snapshot is not None else []
     else:
-        status, message = record.status, record.summary.get("message", "")
-        if status in ("running", "paused", "starting"):
-            status, message = (
-                "interrupted",
-                "the app restarted while this run was training; resume it from its checkpoint",
-            )
+        status, message = record.shown_status(), record.summary.get("message", "")
+        if status == "interrupted":
+            message = "the app restarted while this run was training; resume it from its checkpoint"
         fields, history = record.snapshot, record.history
     live = job is not None and job.alive
 

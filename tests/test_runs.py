@@ -107,3 +107,14 @@ def test_snapshot_round_trip_and_export(runs_dir, tiny_dataset):
 def test_load_unknown_run_is_one_line_error(runs_dir):
     with pytest.raises(ValueError, match="no run named"):
         runs.load_run("does-not-exist")
+
+
+def test_a_run_cut_off_while_training_shows_as_interrupted(runs_dir, tiny_dataset):
+    run_id = runs.create_run("cut", {"sparsity": "none"}, tiny_dataset)
+    runs.update_summary(runs.run_path(run_id), status="running")
+    rec = runs.load_run(run_id)
+    assert rec.status == "running"
+    assert rec.shown_status() == "interrupted" and rec.shown_status(live="paused") == "paused"
+    assert runs.list_runs().iloc[0]["status"] == "interrupted"
+    runs.update_summary(runs.run_path(run_id), status="stopped")
+    assert runs.load_run(run_id).shown_status() == "stopped"
