@@ -151,15 +151,16 @@ def training_curves(history, *, height: int = 430) -> go.Figure:
     return fig
 
 
-def run_panels(fields: dict, ga=None, gz=None) -> dict[str, go.Figure]:
+def run_panels(fields: dict, truth=None) -> dict[str, go.Figure]:
     """The authors' figure, live: true graphs, learned edge probabilities matched to the true latents, the theory's
     pattern C, the normalised |L P| (what actually got entangled) and the latent correlation matrix.
 
-    ``fields`` is a Snapshot's fields as a dict (live or read back from snapshot.npz); ``ga``/``gz`` are the true
-    graphs where known. Absent panels are skipped.
+    ``fields`` is a Snapshot's fields as a dict (live or read back from snapshot.npz); ``truth`` is the data's
+    true GraphSpec where known. Absent panels are skipped.
     """
     panels: dict[str, go.Figure] = {}
     get = fields.get
+    ga, gz = (truth.ga, truth.gz) if truth is not None else (None, None)
     dims = [np.shape(v) for v in (get("edge_probs_a"), get("edge_probs_z"), ga, gz) if v is not None]
     small = max((max(d) for d in dims), default=0) <= 5
     style = {"show_scale": False, "show_values": small, "height": 300}

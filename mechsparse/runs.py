@@ -201,6 +201,14 @@ class RunRecord:
         """The status last written to disk."""
         return self.summary.get("status", "unknown")
 
+    @property
+    def true_graphs(self):
+        """The data's true GraphSpec as recorded in config.json, or None."""
+        from mechsparse import graphs
+
+        text = self.meta.get("graphs")
+        return graphs.decode(text) if text else None
+
     def shown_status(self, live: str | None = None) -> str:
         """What to tell a user: the live job's status when there is one; otherwise a run whose folder still says it
         is training was cut off (an app restart) and is 'interrupted', resumable from its checkpoint."""
@@ -284,7 +292,7 @@ def _figure_files(name: str, fig, images: bool) -> dict[str, bytes]:
 
 def export_files(run_id: str, *, images: bool = True) -> dict[str, bytes]:
     """The files of one run's export: config, summary, history, learned graphs (CSV) and the panels."""
-    from mechsparse import figures, graphs
+    from mechsparse import figures
 
     rec = load_run(run_id)
     folder = run_path(run_id)
@@ -299,8 +307,7 @@ def export_files(run_id: str, *, images: bool = True) -> dict[str, bytes]:
             buf = io.StringIO()
             np.savetxt(buf, np.asarray(snap[key]), delimiter=",", fmt="%.5f")
             files[f"{key}.csv"] = buf.getvalue().encode()
-    spec = graphs.decode(rec.meta["graphs"]) if rec.meta.get("graphs") else None
-    panels = figures.run_panels(snap, ga=spec.ga if spec else None, gz=spec.gz if spec else None)
+    panels = figures.run_panels(snap, rec.true_graphs)
     if len(rec.history):
         panels["curves"] = figures.training_curves(rec.history)
     for name, fig in panels.items():

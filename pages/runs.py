@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_state import job_registry, use_app_navigation
-from mechsparse import figures, graphs, runs
+from mechsparse import figures, runs
 
 COMPARE_METRICS = {
     "mcc": "MCC",
@@ -87,8 +87,7 @@ st.subheader("Final panels side by side")
 panel = st.radio("Panel", list(PANEL_CHOICES), format_func=PANEL_CHOICES.get, horizontal=True)
 cols = st.columns(max(1, min(len(records), 4)))
 for k, (run_id, rec) in enumerate(records.items()):
-    spec = graphs.decode(rec.meta["graphs"]) if rec.meta.get("graphs") else None
-    panels = figures.run_panels(rec.snapshot or {}, ga=spec.ga if spec else None, gz=spec.gz if spec else None)
+    panels = figures.run_panels(rec.snapshot or {}, rec.true_graphs)
     col = cols[k % len(cols)]
     col.markdown(f"**{rec.label}** · {rec.shown_status(live.get(run_id))}")
     if panel in panels:

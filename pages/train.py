@@ -221,9 +221,7 @@ def render_run(run_id: str) -> None:
     cols[4].metric("Expected edges", _fmt(fields.get("edge_count"), 1) + (f" / {bound:.0f}" if bound else ""))
     cols[5].metric("Multiplier", _fmt(fields.get("multiplier"), 3))
 
-    ds_graphs = record.meta.get("graphs")
-    spec = graphs.decode(ds_graphs) if ds_graphs else None
-    panels = figures.run_panels(fields, ga=spec.ga if spec else None, gz=spec.gz if spec else None)
+    panels = figures.run_panels(fields, record.true_graphs)
     if metrics.get("mcc") is None:
         st.info(
             "This dataset has no ground-truth latents, so MCC, R_con, SHD and the matched panels are absent: "
