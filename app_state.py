@@ -6,14 +6,23 @@ The library (mechsparse/) knows nothing of Streamlit; this module is the one pla
 from __future__ import annotations
 
 import os
+import re
 
 import streamlit as st
+import torch
 from streamlit.runtime.pages_manager import PagesManager
 
 from mechsparse.jobs import JobRegistry
 
+# Session-state keys shared by pages and app.py (widget keys stay beside their widgets).
 GRAPHS_KEY = "graphs"  # GraphSpec shown on the Theory page
 DATASET_KEY = "dataset"  # Dataset chosen on the Data page
+DATASET_CHOICE_KEY = "_data_chosen"  # where the chosen dataset came from, and a token for the preview caches
+UPLOAD_KEY = "_data_upload_key"  # the uploaded file last read (so a rerun does not read it again)
+UPLOAD_ERROR_KEY = "_data_upload_error"  # its one-line error, if it was refused
+EXPORT_KEY = "_runs_export_zip"  # (run ids, zip bytes) prepared on the Runs page
+
+_MARKDOWN_SPECIAL = set("\\`*_[]()<>#|~$:!{}=")
 
 
 @st.cache_resource
@@ -22,10 +31,18 @@ def job_registry() -> JobRegistry:
     return JobRegistry(max_concurrent=int(os.environ.get("MECHSPARSE_MAX_JOBS", "2")))
 
 
+def escape_markdown(text: object) -> str:
+    """Untrusted text (file names, run labels, messages) for st.markdown and st.error, shown as written and never
+    as markup: line breaks flattened, and every character that can open markup inside a line backslash-escaped
+    (emphasis, links, HTML, code, math, Streamlit's :colour[] and :emoji: directives), plus a leading list marker."""
+    flat = " ".join(str(text).split())
+    escaped = "".join(f"\\{ch}" if ch in _MARKDOWN_SPECIAL else ch for ch in flat)
+    escaped = re.sub(r"^(\d+)\.", r"\1\\.", escaped)  # "1. x" would open a numbered list
+    return re.sub(r"^([-+])", r"\\\1", escaped)  # "- x" a bulleted one
+
+
 def device_label() -> str:
     """'CUDA (<gpu name>)' when a GPU is usable, else 'CPU'."""
-    import torch
-
     if torch.cuda.is_available():
         return f"CUDA ({torch.cuda.get_device_name(0)})"
     return "CPU"

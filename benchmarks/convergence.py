@@ -70,12 +70,12 @@ def run_one(case: str, seed: int, seconds: float, threads: int, device: str) -> 
     """Train one case for ``seconds`` of training time and describe how it went (runs in the subprocess)."""
     import torch
 
-    from mechsparse import data, graphs, training
+    from mechsparse import graphs, synthetic, training
 
     torch.set_num_threads(threads)
     spec = CASES[case]
     wall = time.perf_counter()
-    ds = data.generate(graphs.preset(spec["preset"]), spec["n"], seed=seed, name=spec["preset"])
+    ds = synthetic.generate(graphs.preset(spec["preset"]), spec["n"], seed=seed, name=spec["preset"])
     generated = time.perf_counter() - wall
     config = training.default_config(ds, seed=seed, max_seconds=seconds, device=device, **spec["overrides"])
     trainer = training.Trainer(ds, config)

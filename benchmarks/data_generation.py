@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mechsparse import data, graphs  # noqa: E402
+from mechsparse import graphs, synthetic  # noqa: E402
 
 CASES = [  # (preset, n, kind, t)
     ("action-nondiag", 100_000, None, None),
@@ -29,7 +29,7 @@ def main(repeats: int = 3) -> None:
         times = []
         for _ in range(repeats):
             start = time.perf_counter()
-            ds = data.generate(graphs.preset(name), n, seed=0, kind=kind, t=t, name=name)
+            ds = synthetic.generate(graphs.preset(name), n, seed=0, kind=kind, t=t, name=name)
             times.append(time.perf_counter() - start)
         print(f"| {name} | {ds.info.get('kind')} | {n:,} | {ds.t} | {min(times):.2f} | {times[0]:.2f} |")
 

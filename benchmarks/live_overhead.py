@@ -31,14 +31,14 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 
 def headless(preset: str, n: int, seconds: float, runs_dir: Path) -> float:
     os.environ["MECHSPARSE_RUNS_DIR"] = str(runs_dir)
-    from mechsparse import data, graphs, runs
+    from mechsparse import graphs, runs, synthetic
     from mechsparse.jobs import JobRegistry
     from mechsparse.training import default_config
 
-    ds = data.generate(graphs.preset(preset), n, seed=0, name=preset)
+    ds = synthetic.generate(graphs.preset(preset), n, seed=0, name=preset)
     cfg = default_config(ds, max_seconds=seconds, seed=0)
-    run_id = runs.create_run(f"{preset}-headless", cfg.to_dict(), ds, meta={"data": preset})
-    job = JobRegistry().start(run_id, ds, cfg)
+    run_id = runs.create_run(ds, cfg, f"{preset}-headless").name
+    job = JobRegistry().start(run_id)
     job.join()
     return runs.load_run(run_id).summary["steps_per_second"]
 

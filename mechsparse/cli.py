@@ -6,11 +6,17 @@ Bad input exits with status 2 and one line on stderr naming the problem; never a
 from __future__ import annotations
 
 import argparse
+import contextlib
+import math
+import signal
 import sys
+import time
+from pathlib import Path
 
 import numpy as np
 
-from mechsparse import graphs, theory
+from mechsparse import data, graphs, runner, runs, synthetic, theory, training
+from mechsparse.evaluation import progress_fraction
 
 
 class _Parser(argparse.ArgumentParser):
@@ -63,11 +69,6 @@ def _add_graph_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    import time
-    from pathlib import Path
-
-    from mechsparse import data
-
     out = Path(args.out)
     if out.suffix != ".npz":
         raise ValueError(f"--out must name a .npz file, got {args.out!r}")
@@ -76,7 +77,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     spec = _spec_from_args(args)
     name = args.preset or "custom"
     start = time.perf_counter()
-    ds = data.generate(
+    ds = synthetic.generate(
         spec,
         args.n,
         t=args.t,
@@ -97,27 +98,27 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _add_generate_args(p: argparse.ArgumentParser) -> None:
-    from mechsparse import data
-
     _add_graph_args(p)
-    p.add_argument("--n", type=int, default=10_000, help="number of samples (sequences), 1 to 1,000,000")
+    p.add_argument("--n", type=int, default=10_000, help=f"number of samples (sequences), 1 to {data.MAX_N:,}")
     p.add_argument("--seed", type=int, default=0, help="one seed fixes mixing, latents and noise")
     p.add_argument("--out", required=True, help="output file, FILE.npz")
-    p.add_argument("--variant", choices=list(data.VARIANTS), default="standard", help="mechanism variant")
-    p.add_argument("--kind", choices=list(data.KINDS), help="default: from the graphs (action, temporal, both)")
-    p.add_argument("--t", type=int, help="sequence length T (default 1 without time, 2 with)")
-    p.add_argument("--dx", type=int, default=20, help="observation size (>= number of latents)")
+    p.add_argument("--variant", choices=list(synthetic.VARIANTS), default="standard", help="mechanism variant")
+    kinds = "; ".join(f"{k.name}: {k.description}" for k in synthetic.KINDS.values())
+    p.add_argument("--kind", choices=list(synthetic.KINDS), help=f"default: from the graphs. {kinds}")
+    p.add_argument("--t", type=int, help=f"sequence length T, at most {data.MAX_T} (default 1 without time, 2 with)")
+    p.add_argument("--dx", type=int, default=20, help=f"observation size, number of latents to {data.MAX_DX:,}")
     p.add_argument(
-        "--obs-share", type=float, default=data.DEFAULT_OBS_SHARE, help="interventions: share of observational a = 0"
+        "--obs-share",
+        type=float,
+        default=synthetic.DEFAULT_OBS_SHARE,
+        help="interventions: share of observational a = 0",
     )
 
 
-def _progress_line(trainer, width: int = 24) -> str:
+def _progress_line(trainer: training.Trainer, width: int = 24) -> str:
     """One terminal line: bar, step, steps/s, MCC, expected edges (and the bound)."""
     c = trainer.config
-    fracs = [trainer.step_count / c.max_steps if c.max_steps else 0.0]
-    fracs.append(trainer.elapsed / c.max_seconds if c.max_seconds else 0.0)
-    frac = min(1.0, max(fracs))
+    frac = progress_fraction(trainer.step_count, c.max_steps, trainer.elapsed, c.max_seconds)
     bar = "#" * int(frac * width) + "." * (width - int(frac * width))
     last = trainer.history[-1] if trainer.history else {}
     mcc = last.get("mcc")
@@ -134,22 +135,44 @@ def _progress_line(trainer, width: int = 24) -> str:
     return " | ".join(parts)
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    import time
-    from pathlib import Path
+class _Printer:
+    """Prints the progress line: in place on a terminal, else one line per evaluation at most every 5 s."""
 
-    from mechsparse import data, runs, training
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.last = 0.0
 
+    def __call__(self, trainer: training.Trainer, info: dict) -> None:
+        now = time.monotonic()
+        if (self.tty and now - self.last > 0.25) or ("evaluated" in info and (self.tty or now - self.last > 5.0)):
+            print("\r" + _progress_line(trainer), end="" if self.tty else "\n", file=sys.stderr, flush=True)
+            self.last = now
+
+
+@contextlib.contextmanager
+def _stop_on_signals(flag: runner.StopFlag):
+    """SIGINT and SIGTERM end the run cleanly (saved, resumable) instead of killing it."""
+    names = {signal.SIGINT: "interrupted (SIGINT)", signal.SIGTERM: "terminated (SIGTERM)"}
+    previous = {sig: signal.signal(sig, lambda s, _f: flag.stop(names[s])) for sig in names}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _train_dataset(args: argparse.Namespace) -> tuple[data.Dataset, str]:
     if bool(args.preset) == bool(args.data):
         raise ValueError("give exactly one of --preset NAME or --data FILE.npz")
-    if args.n < 20:
-        raise ValueError(f"--n must be at least 20, got {args.n}")
     if args.data:
         ds = data.load_dataset(args.data)
-        name = ds.name
-    else:
-        ds = data.generate(graphs.preset(args.preset), args.n, seed=args.seed, name=args.preset)
-        name = args.preset
+        return ds, ds.name
+    if not 20 <= args.n <= data.MAX_N:
+        raise ValueError(f"--n must be between 20 and {data.MAX_N:,}, got {args.n:,}")
+    return synthetic.generate(graphs.preset(args.preset), args.n, seed=args.seed, name=args.preset), args.preset
+
+
+def _train_config(args: argparse.Namespace, ds: data.Dataset) -> training.TrainConfig:
     overrides = {"sparsity": args.sparsity, "seed": args.seed, "device": args.device}
     optional = ("max_seconds", "max_steps", "penalty", "bound", "dz", "model_size", "masks", "batch_size", "lr")
     for key in (*optional, "mask_lr", "eval_every", "threads"):
@@ -160,49 +183,49 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.hetero:
         overrides["hetero"] = True
     config = training.default_config(ds, **overrides)
-    trainer = training.Trainer(ds, config)
-    label = f"{name}-{config.sparsity}-s{config.seed}"
-    out = Path(args.out) if args.out else runs.run_path(runs.new_run_id(label))
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {str(out)!r} exists and is not a folder")
-    out.mkdir(parents=True, exist_ok=True)
-    spec = ds.graphs
-    meta = {"data": name, "n": ds.n, "graphs": graphs.encode(spec) if spec is not None else None, "source": "cli"}
-    runs.write_json(out / "config.json", {"config": config.to_dict(), "meta": meta, "label": label})
+    training.check_trainable(ds, config)
+    training.resolve_device(config.device)
+    return config
+
+
+EXIT_CODES = {"finished": 0, "failed": 1, "deleted": 1, "stopped": 130}
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Check everything, create the run folder (runs.create_run, as the app does), train it with the app's loop."""
+    if not (math.isfinite(args.save_every) and 0 <= args.save_every <= 24 * 3600):
+        raise ValueError(f"--save-every must be between 0 and 86400 seconds, got {args.save_every}")
+    ds, name = _train_dataset(args)
+    config = _train_config(args, ds)
+    folder = runs.create_run(ds, config, name, folder=Path(args.out) if args.out else None, source="cli")
     print(
-        f"training on {name} (N={ds.n}, T={ds.t}, dx={ds.dx}, da={ds.da}, dz={trainer.dz}) with "
-        f"{config.sparsity} sparsity, seed {config.seed}, device {trainer.device}",
+        f"training on {name} (N={ds.n}, T={ds.t}, dx={ds.dx}, da={ds.da}, dz={config.dz or ds.dz}) with "
+        f"{config.sparsity} sparsity, seed {config.seed}, device {training.resolve_device(config.device)} "
+        f"-> {folder}",
         file=sys.stderr,
     )
-    tty, last_print, message, status = sys.stderr.isatty(), 0.0, "", "finished"
-    try:
-        while not trainer.finished:
-            info = trainer.step()
-            now = time.monotonic()
-            if (tty and now - last_print > 0.25) or ("evaluated" in info and (tty or now - last_print > 5.0)):
-                print("\r" + _progress_line(trainer), end="" if tty else "\n", file=sys.stderr, flush=True)
-                last_print = now
-    except training.TrainingDiverged as exc:
-        status, message = "failed", f"training diverged: {exc}"
-    except KeyboardInterrupt:
-        status, message = "stopped", "interrupted"
-    if not trainer.history or trainer.history[-1]["step"] != trainer.step_count:
-        trainer.evaluate()
-    print("\r" + _progress_line(trainer), file=sys.stderr, flush=True)
-    runs.save_progress(out, trainer, status, message, checkpoint=status != "failed", data=name, label=label)
-    summary = runs.read_json(out / "summary.json")
+    del ds  # the loop reads the dataset back from the run folder, like any process that resumes it
+    flag, printer = runner.StopFlag(), _Printer()
+    with _stop_on_signals(flag):
+        outcome = runner.train_run(folder, control=flag, on_step=printer, save_every=args.save_every)
+    if outcome.status == "deleted" or not (folder / "summary.json").exists():
+        print(f"error: {outcome.message}", file=sys.stderr)
+        return 1
+    if printer.tty:
+        print(file=sys.stderr)  # end the in-place progress line
+    summary = runs.read_json(folder / "summary.json")
     fmt = lambda v: "null" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
     keys = ("mcc", "r", "r_con", "shd_a", "shd_z")
-    print("  ".join(f"{k}={fmt(summary[k])}" for k in keys) + f"  -> {out}")
-    if status == "failed":
-        print(f"error: {message}", file=sys.stderr)
-        return 1
-    return 130 if status == "stopped" else 0
+    print("  ".join(f"{k}={fmt(summary.get(k))}" for k in keys) + f"  -> {folder}")
+    if outcome.status == "failed":
+        print(f"error: {outcome.message}", file=sys.stderr)
+    if outcome.status == "stopped":
+        print(f"{outcome.message}; resume it from the Train page or Runs page", file=sys.stderr)
+        return 143 if "SIGTERM" in outcome.message else 130
+    return EXIT_CODES[outcome.status]
 
 
 def _add_train_args(p: argparse.ArgumentParser) -> None:
-    from mechsparse import training
-
     p.add_argument("--preset", choices=list(graphs.PRESETS), help="generate the data of a named preset")
     p.add_argument("--data", help="a dataset file (.npz with x, and optionally a, z, ga, gz)")
     p.add_argument("--n", type=int, default=20_000, help="samples to generate with --preset (default 20000)")
@@ -221,7 +244,13 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lr", type=float, help="learning rate of the networks")
     p.add_argument("--mask-lr", type=float, help="learning rate of the mask logits")
     p.add_argument("--eval-every", type=int, help="steps between evaluations")
-    p.add_argument("--threads", type=int, help="CPU threads for torch")
+    p.add_argument("--threads", type=int, help="CPU threads for torch (default: by model size, 1 for tiny and small)")
+    p.add_argument(
+        "--save-every",
+        type=float,
+        default=runner.SAVE_EVERY_SECONDS,
+        help="seconds between saves of the run folder (a kill loses at most this much; default 20)",
+    )
     p.add_argument("--hard", action="store_true", help="straight-through hard mask samples")
     p.add_argument("--hetero", action="store_true", help="heteroscedastic transition noise")
 
@@ -250,9 +279,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (ValueError, OSError) as exc:
+        print(f"error: {_first_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - the contract: one line, never a traceback
+        print(f"error: {runner.one_line(exc)}", file=sys.stderr)
+        return 1
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__

@@ -6,10 +6,14 @@ never rescale and two runs side by side are comparable.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+
+from mechsparse.evaluation import Snapshot
+from mechsparse.graphs import GraphSpec
 
 PROB_SCALE = "Blues"  # 0..1 quantities: edge probabilities, |corr|, |L P|
 BINARY_SCALE = [[0.0, "#f4f4f6"], [1.0, "#1f4e99"]]  # 0/1 graphs and patterns
@@ -151,15 +155,15 @@ def training_curves(history, *, height: int = 430) -> go.Figure:
     return fig
 
 
-def run_panels(fields: dict, truth=None) -> dict[str, go.Figure]:
+def run_panels(snapshot: Snapshot | None, truth: GraphSpec | None = None) -> dict[str, go.Figure]:
     """The authors' figure, live: true graphs, learned edge probabilities matched to the true latents, the theory's
     pattern C, the normalised |L P| (what actually got entangled) and the latent correlation matrix.
 
-    ``fields`` is a Snapshot's fields as a dict (live or read back from snapshot.npz); ``truth`` is the data's
+    ``snapshot`` is live or read back from snapshot.npz (None: only the true graphs); ``truth`` is the data's
     true GraphSpec where known. Absent panels are skipped.
     """
     panels: dict[str, go.Figure] = {}
-    get = fields.get
+    get = lambda name: getattr(snapshot, name, None)  # noqa: E731 - every field is optional here
     ga, gz = (truth.ga, truth.gz) if truth is not None else (None, None)
     dims = [np.shape(v) for v in (get("edge_probs_a"), get("edge_probs_z"), ga, gz) if v is not None]
     small = max((max(d) for d in dims), default=0) <= 5
@@ -208,7 +212,7 @@ def compare_curves(histories: dict, metric: str, *, title: str | None = None, he
     for label, history in histories.items():
         y = _col(history, metric)
         if y is not None and "step" in history:
-            fig.add_trace(go.Scatter(x=history["step"], y=y, mode="lines", name=label))
+            fig.add_trace(go.Scatter(x=history["step"], y=y, mode="lines", name=html.escape(label)))
     if not fig.data:
         fig.add_annotation(text=f"no run has {metric}", x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False)
     fig.update_layout(
@@ -385,100 +389,4 @@ def pattern_figure(c: np.ndarray, twins: Sequence[Sequence[int]] = ()) -> go.Fig
     fig.data[0].update(x=list(range(dz)), y=list(range(dz)), customdata=hover)
     fig.data[0].update(hovertemplate="%{customdata}<extra></extra>")
     fig.update_layout(shapes=shapes, margin={"l": 70 if n_twin else 50})
-    return fig
-
-
-# ---------------------------------------------------------------- data page: previews of a dataset
-
-PARENT_COLOUR = "#1f4e99"
-NON_PARENT_COLOUR = "#9a9aa5"
-
-
-def parent_scatter(panels: Sequence[dict], *, height: int = 320) -> go.Figure:
-    """Side-by-side scatter plots of latents against one input each (data.parent_panels): the mechanisms made
-    visible. Parent panels in blue, non-parent panels in grey; categorical inputs (interventions) as box plots."""
-    from plotly.subplots import make_subplots
-
-    if not panels:
-        fig = go.Figure()
-        fig.update_layout(height=120, annotations=[{"text": "no ground-truth latents to show", "showarrow": False}])
-        return fig
-    fig = make_subplots(
-        rows=1, cols=len(panels), subplot_titles=[p.get("title", "") for p in panels], horizontal_spacing=0.06
-    )
-    for k, p in enumerate(panels, start=1):
-        colour = PARENT_COLOUR if p.get("parent", True) else NON_PARENT_COLOUR
-        cats = p.get("categories")
-        if cats is not None:  # one box per category; highlighted ones (e.g. the targeting interventions) in blue
-            codes = np.asarray(p["x"], dtype=int)
-            y = np.asarray(p["y"])
-            for code, label in enumerate(cats):
-                hot = label in p.get("highlight", ())
-                fig.add_trace(
-                    go.Box(
-                        x=[label] * int((codes == code).sum()),
-                        y=y[codes == code],
-                        marker_color=PARENT_COLOUR if hot else NON_PARENT_COLOUR,
-                        boxpoints=False,
-                        name=label,
-                        showlegend=False,
-                    ),
-                    row=1,
-                    col=k,
-                )
-            fig.update_xaxes(categoryorder="array", categoryarray=list(cats), row=1, col=k)
-        else:
-            trace = go.Scattergl(
-                x=p["x"],
-                y=p["y"],
-                mode="markers",
-                marker={"size": 3, "color": colour, "opacity": 0.5},
-                showlegend=False,
-                hovertemplate=f"{p['x_title']} %{{x:.2f}}, {p['y_title']} %{{y:.2f}}<extra></extra>",
-            )
-            fig.add_trace(trace, row=1, col=k)
-        fig.update_xaxes(title_text=p["x_title"], row=1, col=k)
-        if len(panels) == 1:  # side by side, the panel titles name the latent; axis titles would collide
-            fig.update_yaxes(title_text=p["y_title"], row=1, col=k)
-    fig.update_annotations(font_size=12)
-    fig.update_layout(height=height, margin={"l": 50, "r": 10, "t": 40, "b": 40}, plot_bgcolor="white")
-    fig.update_xaxes(gridcolor="#e6e6ea", zeroline=False)
-    fig.update_yaxes(gridcolor="#e6e6ea", zeroline=False)
-    return fig
-
-
-def pca_scatter(
-    scores: np.ndarray,
-    colour: np.ndarray | None = None,
-    *,
-    colour_title: str = "",
-    explained: Sequence[float] | None = None,
-    height: int = 420,
-) -> go.Figure:
-    """x projected on its first two principal components, coloured by one variable (e.g. a true latent)."""
-    scores = np.asarray(scores, dtype=float)
-    pct = list(explained) if explained is not None else []
-    axis = lambda k: f"PC{k + 1}" + (f" ({100 * pct[k]:.0f}% of variance)" if k < len(pct) else "")  # noqa: E731
-    marker = {"size": 4, "opacity": 0.7}
-    if colour is not None:
-        marker.update(color=np.asarray(colour, dtype=float), colorscale="Viridis", showscale=True)
-        marker["colorbar"] = {"title": {"text": colour_title}}
-    fig = go.Figure(
-        go.Scattergl(
-            x=scores[:, 0],
-            y=scores[:, 1] if scores.shape[1] > 1 else np.zeros(len(scores)),
-            mode="markers",
-            marker=marker,
-            hovertemplate="PC1 %{x:.2f}, PC2 %{y:.2f}<extra></extra>",
-        )
-    )
-    title = "x on its first two principal components" + (f", coloured by {colour_title}" if colour_title else "")
-    fig.update_layout(
-        title={"text": title, "x": 0.02, "font": {"size": 14}},
-        height=height,
-        margin={"l": 50, "r": 10, "t": 40, "b": 40},
-        xaxis={"title": axis(0), "gridcolor": "#e6e6ea"},
-        yaxis={"title": axis(1), "gridcolor": "#e6e6ea"},
-        plot_bgcolor="white",
-    )
     return fig

@@ -23,8 +23,9 @@ import threading
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 
-from mechsparse import runs
-from mechsparse.data import Dataset
+from mechsparse import runner, runs
+from mechsparse.evaluation import Snapshot
+from mechsparse.runlock import RunBusyError, RunLock
 
 
 class JobLimitError(RuntimeError):
@@ -38,7 +39,7 @@ class JobView:
     run_id: str
     status: str  # starting | running | paused | stopped | finished | failed
     message: str
-    snapshot: object | None  # mechsparse.training.Snapshot
+    snapshot: Snapshot | None
     device: str
 
 
@@ -48,18 +49,16 @@ class JobView:
 @dataclass
 class Job:
     """One training run: a worker process that trains (mechsparse.worker) and a thread here that relays its state.
-    Control methods are safe to call from any thread."""
+    Control methods are safe to call from any thread. The worker reads config and data from the run folder."""
 
     run_id: str
-    config: object  # mechsparse.training.TrainConfig
     from_checkpoint: bool = False
-    publish_every: float = 0.5
-    checkpoint_every: float = 20.0
-    cpu_threads: int | None = 1
+    publish_every: float = runner.PUBLISH_EVERY_SECONDS
+    save_every: float = runner.SAVE_EVERY_SECONDS
     status: str = "starting"
     message: str = ""
     device: str = ""
-    _snapshot: object | None = None
+    _snapshot: Snapshot | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _send_lock: threading.Lock = field(default_factory=threading.Lock)
     _conn: Connection | None = None
@@ -80,11 +79,9 @@ class Job:
         self._send(
             {
                 "run_id": self.run_id,
-                "config": self.config.to_dict(),
-                "from_checkpoint": self.from_checkpoint,
+                "resume": self.from_checkpoint,
                 "publish_every": self.publish_every,
-                "checkpoint_every": self.checkpoint_every,
-                "cpu_threads": self.cpu_threads,
+                "save_every": self.save_every,
             }
         )
         self._thread = threading.Thread(target=self._relay, name=f"job-{self.run_id}", daemon=True)
@@ -143,8 +140,15 @@ class Job:
         if not ended:  # the worker died without a last word (killed, out of memory, a hard crash)
             message = f"the training process died (exit code {code}); the last checkpoint is kept"
             self._apply("failed", message, None, None)
-            runs.update_summary(runs.run_path(self.run_id), status="failed", message=message)
+            _record_failure(self.run_id, message)
         self._conn.close()
+
+
+def _record_failure(run_id: str, message: str) -> None:
+    """Write 'failed' into a run whose worker died silently, unless its folder is gone or another process has
+    taken the run over since (its lock is held)."""
+    with contextlib.suppress(OSError, RunBusyError), RunLock(runs.run_path(run_id)).acquire(timeout=1.0):
+        runs.update_summary(runs.run_path(run_id), status="failed", message=message)
 
 
 class JobRegistry:
@@ -159,31 +163,31 @@ class JobRegistry:
         with self._lock:
             return [j for j in self._jobs.values() if j.alive]
 
-    def start(self, run_id: str, dataset: Dataset | None, config, *, resume: bool = False, **job_options) -> Job:
-        """Start (or resume from its checkpoint) the run; refuse beyond the cap.
+    def _check_capacity_locked(self) -> None:
+        live = sum(job.alive for job in self._jobs.values())
+        if live >= self.max_concurrent:
+            raise JobLimitError(
+                f"{live} runs are already training (limit {self.max_concurrent}); "
+                "stop or wait for one before starting another"
+            )
 
-        The training process reads the dataset from the run folder (runs.create_run stores it); a dataset given
-        here is stored first if the folder has none."""
-        runs.validate_run_id(run_id)
+    def check_capacity(self) -> None:
+        """Raise JobLimitError if one more job would exceed the cap (call before creating a run folder)."""
+        with self._lock:
+            self._check_capacity_locked()
+
+    def start(self, run_id: str, *, resume: bool = False, **job_options) -> Job:
+        """Start the run whose folder runs.create_run made (or resume it from its checkpoint); refuse beyond the
+        cap, and refuse a run that some process already trains. The worker reads everything from the folder."""
+        folder = runs.run_path(run_id)
+        if not (folder / "config.json").exists() or not (folder / "dataset.npz").exists():
+            raise ValueError(f"run {run_id} has no config or dataset to train on")
         with self._lock:
             current = self._jobs.get(run_id)
-            if current is not None and current.alive:
-                raise JobLimitError(f"run {run_id} is already running")
-            live = [j for j in self._jobs.values() if j.alive]
-            if len(live) >= self.max_concurrent:
-                raise JobLimitError(
-                    f"{len(live)} runs are already training (limit {self.max_concurrent}); "
-                    "stop or wait for one before starting another"
-                )
-            stored = runs.run_path(run_id) / "dataset.npz"
-            if not stored.exists():
-                if dataset is None:
-                    raise ValueError(f"run {run_id} has no stored dataset to train on")
-                from mechsparse.data import save_dataset
-
-                stored.parent.mkdir(parents=True, exist_ok=True)
-                save_dataset(stored, dataset)
-            job = Job(run_id=run_id, config=config, from_checkpoint=resume, **job_options)
+            if (current is not None and current.alive) or runs.is_training(run_id):
+                raise JobLimitError(f"run {run_id} is already training")
+            self._check_capacity_locked()
+            job = Job(run_id=run_id, from_checkpoint=resume, **job_options)
             self._jobs[run_id] = job
             job.start()
         return job

@@ -1,14 +1,20 @@
-"""Run folders on disk: where they live, safe run ids, and the files of the DESIGN.md contract.
+"""Run folders on disk: safe run ids, the one writer that creates a folder, and reading folders back.
 
-A run folder holds config.json, history.csv, summary.json, checkpoint.pt and snapshot.npz. The root is
-``./runs`` unless ``MECHSPARSE_RUNS_DIR`` says otherwise. Every path is built from a validated run id, so a
-crafted id can never read or write outside the root.
+A run folder holds config.json, dataset.npz, summary.json, history.csv, snapshot.npz and checkpoint.pt (DESIGN.md).
+The root is ``./runs`` unless ``MECHSPARSE_RUNS_DIR`` says otherwise. Every path is built from a validated run id,
+so a crafted id can never read or write outside the root. The folder is the only truth: a reader never needs the
+writer's memory. Rules that keep it trustworthy:
+- ``create_run`` is the only way a folder comes into being (page, CLI and grids alike), built under a hidden name
+  and renamed into place, so a folder is complete or absent;
+- every later write is atomic (mechsparse.atomic) and never creates a folder, so a deleted run stays deleted;
+- one process trains a run at a time (mechsparse.runlock); a folder that says "running" with a free lock was cut
+  off and is shown as "interrupted".
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
-import dataclasses
 import io
 import json
 import math
@@ -17,15 +23,36 @@ import re
 import secrets
 import shutil
 import time
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from mechsparse import graphs
+from mechsparse.atomic import write_atomic, write_text_atomic
+from mechsparse.data import Dataset, load_dataset, save_dataset
+from mechsparse.evaluation import Snapshot
+from mechsparse.runlock import RunBusyError, RunLock, is_locked
+
+if TYPE_CHECKING:  # runs.py stays free of torch: pages that only list runs need not load it
+    from mechsparse.training import TrainConfig
+
 UNFINISHED = ("created", "starting", "running", "paused")  # statuses a run folder has only while training
-RUN_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$")
+RUN_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,79}")  # used with fullmatch: no trailing newline slips in
+MAX_NAME = 60  # characters of a dataset name kept in labels and ids
+LIST_COLUMNS = ["run", "data", "mode", "seed", "steps", "mcc", "r_con", "shd_a", "shd_z", "status", "device"]
+
+
+class DamagedRunError(ValueError):
+    """A run folder exists but its config or summary cannot be read; it can still be listed and deleted."""
+
+
+def shorten(text: object, limit: int = 40) -> str:
+    """repr of text, cut to about ``limit`` characters, for one-line messages about untrusted names."""
+    shown = repr(text)
+    return shown if len(shown) <= limit else shown[: limit - 4] + "...'"
 
 
 def runs_root() -> Path:
@@ -37,8 +64,8 @@ def runs_root() -> Path:
 
 def validate_run_id(run_id: str) -> str:
     """Return run_id if it is a plain id (letters, digits, '-' and '_'), else raise a one-line ValueError."""
-    if not isinstance(run_id, str) or not RUN_ID_RE.match(run_id):
-        raise ValueError(f"invalid run id {run_id!r}: only letters, digits, '-' and '_' are allowed")
+    if not isinstance(run_id, str) or not RUN_ID_RE.fullmatch(run_id):
+        raise ValueError(f"invalid run id {shorten(run_id)}: only letters, digits, '-' and '_' are allowed")
     return run_id
 
 
@@ -47,8 +74,11 @@ def run_path(run_id: str) -> Path:
     root = runs_root()
     path = (root / validate_run_id(run_id)).resolve()
     if path.parent != root:
-        raise ValueError(f"invalid run id {run_id!r}")
+        raise ValueError(f"invalid run id {shorten(run_id)}")
     return path
+
+
+# ---------------------------------------------------------------- plain files
 
 
 def _jsonable(value):
@@ -67,83 +97,86 @@ def _jsonable(value):
 
 
 def write_json(path: Path, obj: dict) -> None:
-    """Write JSON atomically (temp file then rename), so a reader never sees half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(_jsonable(obj), indent=2, sort_keys=True))
-    os.replace(tmp, path)
+    """Write JSON atomically into an existing folder."""
+    write_text_atomic(path, json.dumps(_jsonable(obj), indent=2, sort_keys=True))
 
 
 def read_json(path: Path) -> dict:
-    return json.loads(Path(path).read_text())
+    """A JSON object from path; a one-line DamagedRunError if the file is empty, not JSON or not an object."""
+    path = Path(path)
+    try:
+        value = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise DamagedRunError(f"{path.name} is not valid JSON") from None
+    if not isinstance(value, dict):
+        raise DamagedRunError(f"{path.name} does not hold a JSON object")
+    return value
 
 
 def write_summary(run_dir: Path, summary: dict) -> None:
     write_json(Path(run_dir) / "summary.json", summary)
 
 
-def write_history(run_dir: Path, rows: list[dict]) -> None:
-    """history.csv, one row per evaluation; columns are the union of the rows' keys in first-seen order."""
-    run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    columns: list[str] = []
-    for row in rows:
-        columns.extend(k for k in row if k not in columns)
-    tmp = run_dir / "history.csv.tmp"
-    with tmp.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=columns)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: _jsonable(v) for k, v in row.items()})
-    os.replace(tmp, run_dir / "history.csv")
-
-
 def update_summary(run_dir: Path, **fields) -> dict:
-    """Merge fields into summary.json (created if missing) and return the result."""
+    """Merge fields into summary.json (an unreadable one is replaced) and return the result."""
     path = Path(run_dir) / "summary.json"
-    summary = read_json(path) if path.exists() else {}
+    summary = {}
+    with contextlib.suppress(OSError, DamagedRunError):
+        summary = read_json(path)
     summary.update(fields)
     write_summary(run_dir, summary)
     return summary
 
 
+def write_history(run_dir: Path, rows: list[dict]) -> None:
+    """history.csv, one row per evaluation; columns are the union of the rows' keys in first-seen order."""
+    columns: list[str] = []
+    for row in rows:
+        columns.extend(k for k in row if k not in columns)
+    buf = io.StringIO(newline="")
+    writer = csv.DictWriter(buf, fieldnames=columns)
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _jsonable(v) for k, v in row.items()})
+    write_text_atomic(Path(run_dir) / "history.csv", buf.getvalue())
+
+
 # ---------------------------------------------------------------- snapshots on disk
 
 
-def save_snapshot(run_dir: Path, snapshot) -> None:
+def save_snapshot(run_dir: Path, snapshot: Snapshot) -> None:
     """snapshot.npz: every array field as an array, every other field as JSON in 'meta' (no pickle).
 
     The history is not repeated here: history.csv holds it."""
     arrays, meta = {}, {}
-    for f in dataclasses.fields(snapshot):
-        value = getattr(snapshot, f.name)
-        if f.name == "history":
+    for name, value in snapshot.to_dict().items():
+        if name == "history":
             continue
         if isinstance(value, np.ndarray):
-            arrays[f.name] = value
+            arrays[name] = value
         else:
-            meta[f.name] = _jsonable(value)
+            meta[name] = _jsonable(value)
     arrays["meta"] = np.array(json.dumps(meta))
-    tmp = Path(run_dir) / "snapshot.tmp.npz"
-    np.savez_compressed(tmp, **arrays)
-    os.replace(tmp, Path(run_dir) / "snapshot.npz")
+    write_atomic(Path(run_dir) / "snapshot.npz", lambda fh: np.savez_compressed(fh, **arrays))
 
 
-def load_snapshot_fields(run_dir: Path) -> dict | None:
-    """The saved snapshot as a plain dict (arrays and values), or None if the run has none yet."""
+def load_snapshot(run_dir: Path) -> Snapshot | None:
+    """The saved snapshot (without history), or None if the run has none yet; DamagedRunError if unreadable."""
     path = Path(run_dir) / "snapshot.npz"
     if not path.exists():
         return None
-    with np.load(path, allow_pickle=False) as npz:
-        fields = {k: npz[k] for k in npz.files if k != "meta"}
-        fields.update(json.loads(str(npz["meta"])))
-    return fields
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            fields = {k: npz[k] for k in npz.files if k != "meta"}
+            fields.update(json.loads(str(npz["meta"])))
+        return Snapshot.from_dict(fields)
+    except (OSError, ValueError, KeyError, TypeError, EOFError) as exc:
+        raise DamagedRunError(f"snapshot.npz cannot be read ({type(exc).__name__})") from None
 
 
 def save_progress(run_dir: Path, trainer, status: str, message: str = "", *, checkpoint: bool = True, **extra):
-    """Write what a run has so far (summary, history, snapshot and, unless told not to, the checkpoint): enough to
-    show the run and to resume it. Returns the snapshot written."""
+    """Write what a run has so far (checkpoint, snapshot, history, summary): enough to show the run and to resume
+    it. Raises FileNotFoundError if the folder is gone (nothing is recreated). Returns the snapshot written."""
     run_dir = Path(run_dir)
     if checkpoint:
         trainer.save_checkpoint(run_dir / "checkpoint.pt")
@@ -154,7 +187,7 @@ def save_progress(run_dir: Path, trainer, status: str, message: str = "", *, che
     return snap
 
 
-# ---------------------------------------------------------------- run lifecycle
+# ---------------------------------------------------------------- creating a run: the one writer
 
 
 def new_run_id(label: str) -> str:
@@ -163,25 +196,47 @@ def new_run_id(label: str) -> str:
     return f"{time.strftime('%Y%m%d-%H%M%S')}-{safe}-{secrets.token_hex(2)}"
 
 
-def create_run(label: str, config: dict, dataset, meta: dict | None = None) -> str:
-    """Make the run folder before training starts: config.json, dataset.npz and a 'created' summary.
-
-    The dataset is stored with the run so that a stopped run can be resumed after an app restart."""
-    from mechsparse.data import save_dataset
-
-    run_id = new_run_id(label)
-    folder = run_path(run_id)
-    folder.mkdir(parents=True, exist_ok=False)
-    write_json(folder / "config.json", {"config": config, "meta": meta or {}, "label": label})
-    save_dataset(folder / "dataset.npz", dataset)
-    write_summary(folder, {"status": "created", "created": time.time(), "label": label})
-    return run_id
+def clean_name(name: str) -> str:
+    """A dataset name fit for labels: printable characters only, at most MAX_NAME of them."""
+    text = "".join(ch for ch in str(name) if ch.isprintable()).strip()
+    return text[:MAX_NAME] or "data"
 
 
-def load_dataset_of(run_id: str):
-    from mechsparse.data import load_dataset
+def run_label(name: str, config: TrainConfig) -> str:
+    return f"{clean_name(name)}-{config.sparsity}-s{config.seed}"
 
-    return load_dataset(run_path(run_id) / "dataset.npz")
+
+def create_run(
+    dataset: Dataset, config: TrainConfig, name: str, *, folder: Path | None = None, source: str = "app"
+) -> Path:
+    """Make a run folder, ready to train: config.json (config, meta, label), dataset.npz and a 'created' summary.
+
+    The folder is new under runs_root() (or ``folder``, which must not exist or be empty). It is built under a
+    hidden name and renamed into place, so no reader ever sees half a run and a failure leaves nothing behind.
+    The dataset is stored so that any process can train or resume the run from the folder alone."""
+    config.validate()
+    name = clean_name(name)
+    label = run_label(name, config)
+    target = run_path(new_run_id(label)) if folder is None else Path(folder).resolve()
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise ValueError(f"{str(target)!r} already exists and is not an empty folder; choose a new one")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.parent / f".creating-{target.name}-{secrets.token_hex(4)}"
+    staging.mkdir()
+    spec = dataset.graphs
+    meta = {"data": name, "n": dataset.n, "graphs": graphs.encode(spec) if spec else None, "source": source}
+    try:
+        save_dataset(staging / "dataset.npz", dataset)
+        write_json(staging / "config.json", {"config": config.to_dict(), "meta": meta, "label": label})
+        write_summary(staging, {"status": "created", "created": time.time(), "label": label, "data": name})
+        os.replace(staging, target)  # an existing empty folder is replaced atomically
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
+
+
+# ---------------------------------------------------------------- reading runs back
 
 
 @dataclass
@@ -194,7 +249,8 @@ class RunRecord:
     label: str
     summary: dict
     history: pd.DataFrame
-    snapshot: dict | None
+    snapshot: Snapshot | None
+    locked: bool = False  # some process trains it right now
 
     @property
     def status(self) -> str:
@@ -202,125 +258,103 @@ class RunRecord:
         return self.summary.get("status", "unknown")
 
     @property
-    def true_graphs(self):
+    def true_graphs(self) -> graphs.GraphSpec | None:
         """The data's true GraphSpec as recorded in config.json, or None."""
-        from mechsparse import graphs
-
         text = self.meta.get("graphs")
-        return graphs.decode(text) if text else None
+        try:
+            return graphs.decode(text) if text else None
+        except ValueError:
+            return None
 
     def shown_status(self, live: str | None = None) -> str:
-        """What to tell a user: the live job's status when there is one; otherwise a run whose folder still says it
-        is training was cut off (an app restart) and is 'interrupted', resumable from its checkpoint."""
+        """What to tell a user: the live job's status when this app trains it; 'running elsewhere' when another
+        process holds its lock; 'interrupted' (resumable) when the folder says training but nobody trains it."""
         if live is not None:
             return live
-        return "interrupted" if self.status in UNFINISHED else self.status
+        if self.status in UNFINISHED:
+            return "running elsewhere" if self.locked else "interrupted"
+        return self.status
 
 
 def load_run(run_id: str, *, arrays: bool = True) -> RunRecord:
-    """Read a run folder back; ``arrays=False`` skips the history and the snapshot (for tables and live runs,
-    whose numbers come from elsewhere)."""
+    """Read a run folder back; ``arrays=False`` skips the history and the snapshot (for tables and live runs).
+
+    Raises ValueError for an unknown run and DamagedRunError (a ValueError) for an unreadable one."""
     folder = run_path(run_id)
+    if not folder.is_dir():
+        raise ValueError(f"no run named {shorten(run_id)} in {runs_root()}")
     if not (folder / "config.json").exists():
-        raise ValueError(f"no run named {run_id!r} in {runs_root()}")
-    cfg = read_json(folder / "config.json")
-    summary = read_json(folder / "summary.json") if (folder / "summary.json").exists() else {}
-    hist_path = folder / "history.csv"
+        raise DamagedRunError(f"run {run_id} is damaged: config.json is missing")
     try:
-        history = pd.read_csv(hist_path) if arrays and hist_path.exists() else pd.DataFrame()
-    except pd.errors.EmptyDataError:  # written before the first evaluation
-        history = pd.DataFrame()
+        cfg = read_json(folder / "config.json")
+        summary = read_json(folder / "summary.json") if (folder / "summary.json").exists() else {}
+        snapshot = load_snapshot(folder) if arrays else None
+    except DamagedRunError as exc:
+        raise DamagedRunError(f"run {run_id} is damaged: {exc}") from None
+    config, meta = cfg.get("config", {}), cfg.get("meta", {})
+    if not isinstance(config, dict) or not isinstance(meta, dict):
+        raise DamagedRunError(f"run {run_id} is damaged: config.json lacks its config or meta object")
     return RunRecord(
         run_id=run_id,
-        config=cfg.get("config", {}),
-        meta=cfg.get("meta", {}),
-        label=cfg.get("label", run_id),
+        config=config,
+        meta=meta,
+        label=str(cfg.get("label", run_id)),
         summary=summary,
-        history=history,
-        snapshot=load_snapshot_fields(folder) if arrays else None,
+        history=_read_history(folder / "history.csv") if arrays else pd.DataFrame(),
+        snapshot=snapshot,
+        locked=is_locked(folder),
     )
+
+
+def _read_history(path: Path) -> pd.DataFrame:
+    if not path.exists():
+        return pd.DataFrame()
+    try:
+        return pd.read_csv(path)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError):  # before the first evaluation
+        return pd.DataFrame()
+
+
+def load_dataset_of(run_id: str) -> Dataset:
+    return load_dataset(run_path(run_id) / "dataset.npz")
+
+
+def _list_row(run_id: str) -> dict:
+    try:
+        rec = load_run(run_id, arrays=False)
+    except DamagedRunError:
+        return {"run": run_id, "status": "damaged"}
+    s, c, m = rec.summary, rec.config, rec.meta
+    row = {"run": run_id, "data": m.get("data", ""), "mode": c.get("sparsity", ""), "seed": c.get("seed")}
+    row |= {k: s.get(k) for k in ("steps", "mcc", "r_con", "shd_a", "shd_z")}
+    return row | {"status": rec.shown_status(), "device": s.get("device", "")}
 
 
 def list_runs() -> pd.DataFrame:
-    """One row per run folder, newest first: the columns of the Runs table (status as shown_status() without a
-    live job; the page overrides it for live ones)."""
+    """One row per run folder, newest first: the columns of the Runs table. Damaged folders are listed with
+    status 'damaged' (so they can be deleted); the page overrides the status of runs this app trains."""
     rows = []
     for folder in sorted(runs_root().iterdir(), reverse=True):
-        if not folder.is_dir() or not RUN_ID_RE.match(folder.name) or not (folder / "config.json").exists():
-            continue
-        try:
-            rec = load_run(folder.name, arrays=False)
-        except (ValueError, OSError, json.JSONDecodeError):
-            continue
-        s, c, m = rec.summary, rec.config, rec.meta
-        rows.append(
-            {
-                "run": rec.run_id,
-                "data": m.get("data", ""),
-                "mode": c.get("sparsity", ""),
-                "seed": c.get("seed"),
-                "steps": s.get("steps"),
-                "mcc": s.get("mcc"),
-                "r_con": s.get("r_con"),
-                "shd_a": s.get("shd_a"),
-                "shd_z": s.get("shd_z"),
-                "status": rec.shown_status(),
-                "device": s.get("device", ""),
-            }
-        )
-    return pd.DataFrame(
-        rows, columns=["run", "data", "mode", "seed", "steps", "mcc", "r_con", "shd_a", "shd_z", "status", "device"]
-    )
+        if folder.is_dir() and RUN_ID_RE.fullmatch(folder.name):
+            with contextlib.suppress(OSError):
+                rows.append(_list_row(folder.name))
+    return pd.DataFrame(rows, columns=LIST_COLUMNS)
+
+
+def is_training(run_id: str) -> bool:
+    """True while some process (this app's worker, another app's, a CLI) trains the run."""
+    return is_locked(run_path(run_id))
 
 
 def delete_run(run_id: str) -> None:
-    shutil.rmtree(run_path(run_id))
-
-
-# ---------------------------------------------------------------- export
-
-
-def _figure_files(name: str, fig, images: bool) -> dict[str, bytes]:
-    """A panel as PNG through Plotly's own export (kaleido), or as standalone HTML where no browser is there."""
-    if images:
-        try:
-            return {f"{name}.png": fig.to_image(format="png", scale=2)}
-        except Exception:  # noqa: BLE001 - kaleido needs a Chrome; fall back to Plotly's HTML export
-            pass
-    return {f"{name}.html": fig.to_html(include_plotlyjs="cdn", full_html=True).encode()}
-
-
-def export_files(run_id: str, *, images: bool = True) -> dict[str, bytes]:
-    """The files of one run's export: config, summary, history, learned graphs (CSV) and the panels."""
-    from mechsparse import figures
-
-    rec = load_run(run_id)
+    """Remove a run folder (damaged ones too). Refused while a process trains it: stop it first."""
     folder = run_path(run_id)
-    files = {
-        name: (folder / name).read_bytes()
-        for name in ("config.json", "summary.json", "history.csv")
-        if (folder / name).exists()
-    }
-    snap = rec.snapshot or {}
-    for key in ("edge_probs_a", "edge_probs_z", "matched_probs_a", "matched_probs_z", "corr", "coef"):
-        if snap.get(key) is not None:
-            buf = io.StringIO()
-            np.savetxt(buf, np.asarray(snap[key]), delimiter=",", fmt="%.5f")
-            files[f"{key}.csv"] = buf.getvalue().encode()
-    panels = figures.run_panels(snap, rec.true_graphs)
-    if len(rec.history):
-        panels["curves"] = figures.training_curves(rec.history)
-    for name, fig in panels.items():
-        for fname, blob in _figure_files(name, fig, images).items():
-            files[f"panels/{fname}"] = blob
-    return files
-
-
-def export_zip(run_ids: list[str], *, images: bool = True) -> bytes:
-    """A zip with one folder per run (see export_files)."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for run_id in run_ids:
-            for name, blob in export_files(run_id, images=images).items():
-                zf.writestr(f"{run_id}/{name}", blob)
-    return buf.getvalue()
+    if not folder.is_dir():
+        raise ValueError(f"no run named {shorten(run_id)} in {runs_root()}")
+    try:
+        with RunLock(folder).acquire(timeout=1.0):
+            shutil.rmtree(folder)
+    except RunBusyError:
+        raise ValueError(f"run {run_id} is training; stop it before deleting it") from None
+    except FileNotFoundError:  # a damaged folder without room for a lock file, or already gone
+        shutil.rmtree(folder, ignore_errors=True)

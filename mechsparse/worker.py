@@ -1,10 +1,10 @@
 """The training process of one job: `python -m mechsparse.worker FD`.
 
 It talks to its supervisor (mechsparse.jobs) over one socket, wrapped as a multiprocessing Connection: the first
-message is the job (run id, config, resume flag, timings); then the supervisor may send "pause", "resume" or
-"stop" at any time, and the worker sends (status, message, snapshot, device) tuples. Commands are read between
-steps, so a step is never interrupted. The run folder is written as it goes, so nothing is lost if either side
-dies; a closed socket (the app went away) counts as "stop".
+message is the job ({"run_id", "resume", "publish_every", "save_every"}); then the supervisor may send "pause",
+"resume" or "stop" at any time, and the worker sends (status, message, snapshot, device) tuples. Everything else
+(config, dataset, checkpoint) the worker reads from the run folder, through mechsparse.runner, which also writes
+the folder as it goes. A closed socket (the app went away) counts as "stop".
 
 A fresh interpreter, not multiprocessing's spawn, because spawn re-imports the parent's __main__, which inside
 Streamlit (or AppTest) is the page script that pressed Start.
@@ -14,18 +14,10 @@ from __future__ import annotations
 
 import contextlib
 import sys
-import time
 from multiprocessing.connection import Connection
 
-import torch
-
-from mechsparse import runs
-from mechsparse.training import TrainConfig, Trainer, TrainingDiverged
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+from mechsparse import runner, runs
+from mechsparse.runlock import RunBusyError
 
 
 class _Commands:
@@ -63,66 +55,25 @@ class _Commands:
 def run(conn: Connection) -> None:
     """Train one job to its end, obeying commands and publishing snapshots."""
     job = conn.recv()
-    run_id = job["run_id"]
-    send = conn.send
-    trainer = None
+
+    def publish(status, message, snapshot, device) -> None:
+        with contextlib.suppress(OSError, EOFError):  # the supervisor is gone; the run folder has everything
+            conn.send((status, message, snapshot, device))
+
     try:
-        folder = runs.run_path(run_id)
-        dataset = runs.load_dataset_of(run_id)
-        checkpoint = folder / "checkpoint.pt"
-        if job["from_checkpoint"] and checkpoint.exists():
-            trainer = Trainer.load_checkpoint(checkpoint, dataset)
-        else:
-            trainer = Trainer(dataset, TrainConfig.from_dict(job["config"]))
-        if trainer.device.type == "cpu" and job.get("cpu_threads"):
-            # Small models gain little from more intra-op threads, and spinning OpenMP threads that fight the UI
-            # (or a second job) for the cores slow training by orders of magnitude.
-            torch.set_num_threads(job["cpu_threads"])
-        if not trainer.history:
-            trainer.evaluate()  # a first point for the curves, before any step
-        send(("running", "", trainer.snapshot(), str(trainer.device)))
-        runs.update_summary(folder, status="running", device=str(trainer.device))
-        commands = _Commands(conn)
-        last_publish = last_save = time.monotonic()
-        while not trainer.finished:
-            commands.poll()
-            if commands.paused:
-                send(("paused", "paused", runs.save_progress(folder, trainer, "paused", "paused"), None))
-                commands.wait_while_paused()
-                if not commands.stopped:
-                    send(("running", "", None, None))
-            if commands.stopped:
-                break
-            trainer.step()
-            now = time.monotonic()
-            if now - last_publish >= job["publish_every"]:
-                send(("running", None, trainer.snapshot(), None))
-                last_publish = now
-            if now - last_save >= job["checkpoint_every"]:
-                runs.save_progress(folder, trainer, "running", "")
-                last_save = now
-        final = "finished" if trainer.finished else "stopped"
-        if final == "finished":
-            trainer.evaluate()
-        message = "stopped by user" if final == "stopped" else ""
-        _send_quietly(send, (final, message, runs.save_progress(folder, trainer, final, message), None))
-    except Exception as exc:  # noqa: BLE001 - every failure becomes the job's one-line message
-        diverged = isinstance(exc, TrainingDiverged)
-        message = f"training diverged: {exc}. The last good checkpoint is kept." if diverged else _one_line(exc)
-        snap = None
-        try:
-            if trainer is not None:
-                snap = runs.save_progress(runs.run_path(run_id), trainer, "failed", message)
-            else:
-                runs.update_summary(runs.run_path(run_id), status="failed", message=message)
-        except Exception:  # noqa: BLE001 - saving is best effort once a job has failed
-            pass
-        _send_quietly(send, ("failed", message, snap, None))
-
-
-def _send_quietly(send, message) -> None:
-    with contextlib.suppress(OSError, EOFError):  # the supervisor is gone; the run folder has everything
-        send(message)
+        folder = runs.run_path(job["run_id"])
+        runner.train_run(
+            folder,
+            resume=job["resume"],
+            control=_Commands(conn),
+            publish=publish,
+            save_every=job["save_every"],
+            publish_every=job["publish_every"],
+        )
+    except RunBusyError as exc:  # another process trains this run: leave its folder alone
+        publish("failed", str(exc), None, None)
+    except Exception as exc:  # noqa: BLE001 - the supervisor always gets a last word
+        publish("failed", runner.one_line(exc), None, None)
 
 
 def main(argv: list[str] | None = None) -> int:

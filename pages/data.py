@@ -5,7 +5,7 @@ import uuid
 import streamlit as st
 
 from app_state import use_app_navigation
-from mechsparse import data, figures, graphs
+from mechsparse import data, figures, graphs, previews, synthetic
 
 SIZES = [1_000, 5_000, 10_000, 50_000, 100_000, 500_000, 1_000_000]
 THEORY = "Graphs from the Theory page"
@@ -16,18 +16,18 @@ PRESET = "A preset"
 def _generate(graph_text: str, name: str, kind: str, variant: str, n: int, t: int, dx: int, seed: int, obs: float):
     """Cached on the parameters: the same choice twice costs nothing."""
     spec = graphs.decode(graph_text)
-    return data.generate(spec, n, t=t, dx=dx, seed=seed, name=name, variant=variant, kind=kind, obs_share=obs)
+    return synthetic.generate(spec, n, t=t, dx=dx, seed=seed, name=name, variant=variant, kind=kind, obs_share=obs)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def _stats(token: str, _ds: data.Dataset):
     """Summary table of the chosen dataset (token identifies it; the dataset itself is not hashed)."""
-    return data.summary_statistics(_ds)
+    return previews.summary_statistics(_ds)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def _pca(token: str, _ds: data.Dataset):
-    return data.principal_components(_ds.x)
+    return previews.principal_components(_ds.x)
 
 
 def _choose(ds: data.Dataset, source: str) -> None:
@@ -70,25 +70,25 @@ with gen_tab:
         if len(sources) == 1:
             st.caption("Graphs you set on the Theory page will also be offered here.")
 
-    kinds = data.kinds_for(spec)
+    kinds = synthetic.kinds_for(spec)
     c1, c2 = st.columns(2)
     kind = c1.selectbox(
         "Kind of data",
         kinds,
-        index=kinds.index(data.default_kind(spec)),
+        index=kinds.index(synthetic.default_kind(spec)),
         key="data_kind",
-        help="\n".join(f"- **{k}**: {data.KINDS[k]}" for k in kinds),
+        help="\n".join(f"- **{k}**: {synthetic.KINDS[k].description}" for k in kinds),
     )
     variant = c2.selectbox(
         "Variant",
-        list(data.VARIANTS),
+        list(synthetic.VARIANTS),
         key="data_variant",
-        help="\n".join(f"- **{k}**: {v}" for k, v in data.VARIANTS.items()),
+        help="\n".join(f"- **{k}**: {v}" for k, v in synthetic.VARIANTS.items()),
     )
-    st.caption(f"**{kind}**: {data.KINDS[kind]}. **{variant}**: {data.VARIANTS[variant]}.")
+    st.caption(f"**{kind}**: {synthetic.KINDS[kind].description}. **{variant}**: {synthetic.VARIANTS[variant]}.")
     c1, c2, c3 = st.columns(3)
     n = c1.select_slider("Samples N", SIZES, value=10_000, format_func=lambda v: f"{v:,}", key="data_n")
-    temporal = kind in ("temporal", "action+time", "intervention+time")
+    temporal = synthetic.KINDS[kind].temporal
     t = (
         c2.number_input("Sequence length T", min_value=2, max_value=data.MAX_T, value=2, key="data_t")
         if temporal
@@ -97,10 +97,10 @@ with gen_tab:
     if not temporal:
         c2.caption("Sequence length T = 1 (i.i.d. samples).")
     seed = c3.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="data_seed")
-    obs = data.DEFAULT_OBS_SHARE
-    if kind.startswith("intervention"):
+    obs = synthetic.DEFAULT_OBS_SHARE
+    if synthetic.KINDS[kind].interventions:
         obs = st.slider(
-            "Share of observational samples (a = 0)", 0.0, 0.9, data.DEFAULT_OBS_SHARE, 0.05, key="data_obs"
+            "Share of observational samples (a = 0)", 0.0, 0.9, synthetic.DEFAULT_OBS_SHARE, 0.05, key="data_obs"
         )
     with st.expander("More"):
         dx = st.number_input(
@@ -113,6 +113,8 @@ with gen_tab:
             _choose(ds, "generated")
         except ValueError as exc:
             st.error(str(exc))
+        except MemoryError:  # last resort: generate's limits should refuse such a size first
+            st.error("not enough memory to generate this dataset: choose fewer samples N, steps T or a smaller dx")
 
 with up_tab:
     limit_mb = st.get_option("server.maxUploadSize")
@@ -132,6 +134,8 @@ with up_tab:
                 _choose(data.load_dataset(uploaded.getvalue(), name=stem), f"uploaded file {uploaded.name}")
             except ValueError as exc:
                 st.session_state["_data_upload_error"] = f"{uploaded.name}: {exc}"
+            except MemoryError:  # last resort: the loader's limits should refuse such a file first
+                st.session_state["_data_upload_error"] = f"{uploaded.name}: not enough memory to load this file"
         if st.session_state.get("_data_upload_error"):
             st.error(st.session_state["_data_upload_error"])
     else:
@@ -197,14 +201,14 @@ else:
     if ds.gz is not None:
         gcols[1 if ds.ga is not None else 0].plotly_chart(figures.graph_heatmap(ds.gz, "z"), key="data_gz")
 
-panels = data.parent_panels(ds)
+panels = previews.parent_panels(ds)
 if panels:
     st.markdown("#### Latents against their parents")
     st.caption(
         "Each latent moves with its parents (blue) and not with the other inputs (grey): that is the sparsity "
         "the model is meant to recover."
     )
-    st.plotly_chart(figures.parent_scatter(panels), key="data_parents")
+    st.plotly_chart(previews.parent_scatter(panels), key="data_parents")
 
 st.markdown("#### Observations x")
 scores, explained, rows = _pca(token, ds)
@@ -218,7 +222,7 @@ if options:
     colour_title = st.selectbox("Colour by", options, key="data_colour")
     arr = ds.z if colour_title.startswith("z") else ds.a
     colour = arr.reshape(-1, arr.shape[-1])[rows, int(colour_title[1:]) - 1]
-st.plotly_chart(figures.pca_scatter(scores, colour, colour_title=colour_title, explained=explained), key="data_pca")
+st.plotly_chart(previews.pca_scatter(scores, colour, colour_title=colour_title, explained=explained), key="data_pca")
 st.caption(
     f"First two principal components of x (numpy SVD on {len(rows):,} of {ds.n * ds.t:,} rows). "
     "A smooth colour gradient means the latent is visible in x; the mixing is nonlinear, so PCA alone cannot "

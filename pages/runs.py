@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_state import job_registry, use_app_navigation
-from mechsparse import figures, runs
+from app_state import EXPORT_KEY, escape_markdown, job_registry, use_app_navigation
+from mechsparse import export, figures, runs
 
 COMPARE_METRICS = {
     "mcc": "MCC",
@@ -64,11 +64,12 @@ records = {}
 for run_id in selected:
     try:
         records[run_id] = runs.load_run(run_id)
-    except Exception as exc:  # noqa: BLE001 - a damaged run folder is reported, not raised
-        st.error(f"{run_id}: {exc}")
+    except ValueError as exc:  # a damaged run folder is reported (and can still be deleted below)
+        st.error(escape_markdown(exc))
 
-links = " · ".join(f"[{r}](/train?run={r})" for r in records)
-st.markdown(f"Open on the Train page (watch live, resume): {links}")
+if records:
+    links = " · ".join(f"[{r}](/train?run={r})" for r in records)
+    st.markdown(f"Open on the Train page (watch live, resume): {links}")
 
 st.subheader("Curves")
 histories = {rec.label + f" ({rid[-4:]})": rec.history for rid, rec in records.items()}
@@ -87,9 +88,9 @@ st.subheader("Final panels side by side")
 panel = st.radio("Panel", list(PANEL_CHOICES), format_func=PANEL_CHOICES.get, horizontal=True)
 cols = st.columns(max(1, min(len(records), 4)))
 for k, (run_id, rec) in enumerate(records.items()):
-    panels = figures.run_panels(rec.snapshot or {}, rec.true_graphs)
+    panels = figures.run_panels(rec.snapshot, rec.true_graphs)
     col = cols[k % len(cols)]
-    col.markdown(f"**{rec.label}** · {rec.shown_status(live.get(run_id))}")
+    col.markdown(f"**{escape_markdown(rec.label)}** · {rec.shown_status(live.get(run_id))}")
     if panel in panels:
         panels[panel].update_layout(title={"text": f"{PANEL_CHOICES[panel]} · {run_id[-4:]}"})
         col.plotly_chart(panels[panel], key=f"side-{run_id}", config={"displayModeBar": False})
@@ -100,22 +101,26 @@ st.subheader("Export and delete")
 c1, c2 = st.columns(2)
 with c1:
     images = st.checkbox("Include panels as PNG images (slower)", value=False)
-    if st.button("Prepare zip"):
+    if st.button("Prepare zip", disabled=not records):
         try:
             with st.spinner("Exporting…"):
-                st.session_state["export-zip"] = (tuple(records), runs.export_zip(list(records), images=images))
+                st.session_state[EXPORT_KEY] = (tuple(records), export.export_zip(list(records), images=images))
         except Exception as exc:  # noqa: BLE001 - export problems are reported in one line
-            st.error(f"Export failed: {exc}")
-    prepared = st.session_state.get("export-zip")
+            st.error(escape_markdown(f"Export failed: {exc}"))
+    prepared = st.session_state.get(EXPORT_KEY)
     if prepared and prepared[0] == tuple(records):
         st.download_button("Download zip", prepared[1], file_name="mechsparse-runs.zip", mime="application/zip")
 with c2:
-    busy = [r for r in records if r in live]
-    confirm = st.checkbox(f"Yes, delete {len(records)} run(s) from disk")
+    confirm = st.checkbox(f"Yes, delete {len(selected)} run(s) from disk")
     if st.button("Delete selected", disabled=not confirm):
+        busy = [r for r in selected if r in live or runs.is_training(r)]
         if busy:
             st.error(f"Stop these runs before deleting them: {', '.join(busy)}")
         else:
-            for run_id in records:
-                runs.delete_run(run_id)
-            st.rerun()
+            try:
+                for run_id in selected:
+                    runs.delete_run(run_id)
+            except ValueError as exc:
+                st.error(escape_markdown(exc))
+            else:
+                st.rerun()

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import torch
 
-from mechsparse import data, graphs, training
+from mechsparse import graphs, synthetic, training
 from mechsparse.cli import main
 
 
@@ -20,21 +20,19 @@ def test_train_preset_writes_files_and_beats_the_starting_mcc(tmp_path, capsys):
         assert key in summary
     assert summary["steps"] == 600 and summary["device"] == "cpu" and summary["shd_z"] is None
     history = pd.read_csv(out / "history.csv")
-    assert list(history["step"]) == [100, 200, 300, 400, 500, 600]
+    assert list(history["step"]) == [0, 100, 200, 300, 400, 500, 600]  # step 0: where training starts
     assert {"mcc", "r_con", "edge_count", "bound", "multiplier", "elbo"} <= set(history.columns)
     config = json.loads((out / "config.json").read_text())["config"]
     assert config["sparsity"] == "constraint" and config["max_steps"] == 600
 
-    # the starting point: the same model before any step, which is also where the unregularised run starts
-    ds = data.generate(graphs.preset("teach-complete"), 2000, seed=0, name="teach-complete")
-    start = training.Trainer(ds, training.TrainConfig.from_dict(config)).snapshot().metrics["mcc"]
+    start = history["mcc"][0]  # the model before any step, which is also where the unregularised run starts
     assert summary["mcc"] > start + 0.1
     err = capsys.readouterr().err
     assert "steps/s" in err and "MCC" in err and "edges" in err
 
 
 def test_train_data_file_without_latents_gives_null_metrics(tmp_path):
-    ds = data.generate(graphs.preset("teach-nested"), 300, seed=2)
+    ds = synthetic.generate(graphs.preset("teach-nested"), 300, seed=2)
     path = tmp_path / "noz.npz"
     np.savez(path, x=ds.x, a=ds.a, ga=ds.ga)
     out = tmp_path / "run"
@@ -89,3 +87,61 @@ def test_bad_data_files_exit_2(tmp_path, capsys):
 def test_cuda_requested_without_gpu_exits_2(capsys):
     assert main(["train", "--preset", "teach-complete", "--n", "100", "--device", "cuda"]) == 2
     assert "CUDA" in _one_line_error(capsys)
+
+
+TINY = ["train", "--preset", "teach-nested", "--n", "600", "--eval-every", "20"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragment"),
+    [
+        (["--threads", "-1"], "threads"),
+        (["--threads", "0"], "threads"),
+        (["--max-seconds", "nan"], "max_seconds"),
+        (["--max-seconds", "inf"], "max_seconds"),
+        (["--penalty", "nan", "--sparsity", "penalty"], "penalty"),
+        (["--penalty", "inf", "--sparsity", "penalty"], "penalty"),
+        (["--bound", "inf"], "bound"),
+        (["--bound", "nan"], "bound"),
+        (["--batch-size", "1000000000"], "batch_size"),
+        (["--lr", "nan"], "lr"),
+        (["--save-every", "nan"], "--save-every"),
+        (["--n", "100000000"], "--n"),
+    ],
+)
+def test_bad_values_exit_2_with_one_line_and_create_no_run(extra, fragment, capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("MECHSPARSE_RUNS_DIR", str(tmp_path / "runs"))
+    assert main([*TINY, "--max-steps", "5", *extra]) == 2
+    assert fragment in _one_line_error(capsys)
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_a_bad_out_exits_2_and_leaves_no_temp_file(tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    assert main([*TINY, "--max-steps", "5", "--out", str(blocker)]) == 2
+    assert "not an empty folder" in _one_line_error(capsys)
+    used = tmp_path / "used"
+    used.mkdir()
+    (used / "notes.txt").write_text("mine")
+    assert main([*TINY, "--max-steps", "5", "--out", str(used)]) == 2
+    _one_line_error(capsys)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["a-file", "notes.txt", "used"]
+
+
+def test_a_save_error_is_one_line_exit_1(tmp_path, capsys, monkeypatch):
+    def disk_full(*args, **kwargs):
+        raise RuntimeError("PytorchStreamWriter failed writing file data/0: file write failed")
+
+    monkeypatch.setattr(torch, "save", disk_full)
+    out = tmp_path / "run"
+    assert main([*TINY, "--max-steps", "30", "--out", str(out), "--save-every", "0"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "error: RuntimeError: PytorchStreamWriter failed" in err
+    assert json.loads((out / "summary.json").read_text())["status"] == "failed"
+    assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_default_threads_follow_the_model_size():
+    assert training.default_threads(training.TrainConfig(model_size="small")) == 1
+    assert training.default_threads(training.TrainConfig(model_size="small", threads=3)) == 3

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from mechsparse import data, graphs
+from mechsparse import data, graphs, synthetic
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "data.py")
 
@@ -103,6 +104,18 @@ def test_upload_with_a_fault_names_the_array(at):
     assert "dataset" not in at.session_state
 
 
+def test_upload_declaring_a_huge_array_shows_one_error_line(at):
+    header = "{'descr': '<f8', 'fortran_order': False, 'shape': (1000000, 1000, 1000), }"
+    header += " " * (64 - (10 + len(header) + 1) % 64) + "\n"
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:  # 236 bytes declaring 8 TB of float64
+        zf.writestr("x.npy", b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode("latin1"))
+    _upload(at, "huge.npz", buf.getvalue())
+    assert len(at.error) == 1
+    assert "huge.npz" in at.error[0].value and "too large" in at.error[0].value and "\n" not in at.error[0].value
+    assert "dataset" not in at.session_state
+
+
 def test_upload_without_z_is_accepted_as_no_ground_truth(at):
     x = np.random.default_rng(0).standard_normal((200, 2, 4))
     _upload(at, "mine.npz", _npz(x=x, a=np.zeros((200, 2, 1))))
@@ -114,7 +127,7 @@ def test_upload_without_z_is_accepted_as_no_ground_truth(at):
 
 
 def test_upload_round_trip_of_a_generated_file(at):
-    raw = data.dataset_bytes(data.generate(graphs.preset("teach-nested"), 300, seed=1, name="nested"))
+    raw = data.dataset_bytes(synthetic.generate(graphs.preset("teach-nested"), 300, seed=1, name="nested"))
     _upload(at, "nested.npz", raw)
     ds = at.session_state["dataset"]
     assert ds.has_ground_truth and ds.ga.shape == (2, 2)

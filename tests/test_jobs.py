@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from mechsparse import data, graphs, runs
+from mechsparse import data, graphs, runs, synthetic
 from mechsparse.jobs import JobLimitError, JobRegistry
 from mechsparse.training import default_config
 
@@ -19,15 +19,15 @@ def runs_dir(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def tiny():
-    return data.generate(graphs.preset("teach-nested"), 600, seed=0, name="teach-nested")
+    return synthetic.generate(graphs.preset("teach-nested"), 600, seed=0, name="teach-nested")
 
 
 def _config(ds, **kw):
     return default_config(ds, **{"batch_size": 64, "eval_every": 20, "eval_samples": 200, "device": "cpu", **kw})
 
 
-def _new(ds, config, label="t"):
-    return runs.create_run(label, config.to_dict(), ds, meta={"data": ds.name, "graphs": graphs.encode(ds.graphs)})
+def _new(ds, config):
+    return runs.create_run(ds, config, ds.name).name
 
 
 def _wait(predicate, timeout=60.0):
@@ -47,7 +47,7 @@ def _step(job) -> int:
 def test_job_runs_to_the_end_and_saves_its_folder(runs_dir, tiny):
     cfg = _config(tiny, max_steps=60)
     run_id = _new(tiny, cfg)
-    job = JobRegistry().start(run_id, tiny, cfg)
+    job = JobRegistry().start(run_id)
     job.join(120)
     view = job.view()
     assert view.status == "finished", view.message
@@ -63,7 +63,7 @@ def test_job_runs_to_the_end_and_saves_its_folder(runs_dir, tiny):
 def test_pause_resume_stop(runs_dir, tiny):
     cfg = _config(tiny, max_steps=1_000_000)
     run_id = _new(tiny, cfg)
-    job = JobRegistry().start(run_id, tiny, cfg, publish_every=0.0)
+    job = JobRegistry().start(run_id, publish_every=0.0)
     assert _wait(lambda: _step(job) > 5)
     job.pause()
     assert _wait(lambda: job.view().status == "paused")
@@ -84,8 +84,8 @@ def test_crash_stays_inside_its_job(runs_dir, tiny):
     no_graphs = data.Dataset(x=tiny.x, a=tiny.a, name="no-graphs")  # oracle masks need true graphs: fails
     bad_cfg = _config(no_graphs, masks="oracle", max_steps=50, dz=2)
     good_cfg = _config(tiny, max_steps=40)
-    bad = registry.start(runs.create_run("bad", bad_cfg.to_dict(), no_graphs), no_graphs, bad_cfg)
-    good = registry.start(_new(tiny, good_cfg), tiny, good_cfg)
+    bad = registry.start(runs.create_run(no_graphs, bad_cfg, "bad").name)
+    good = registry.start(_new(tiny, good_cfg))
     bad.join(60)
     good.join(120)
     assert bad.view().status == "failed"
@@ -97,12 +97,12 @@ def test_crash_stays_inside_its_job(runs_dir, tiny):
 def test_cap_refuses_with_a_clear_message(runs_dir, tiny):
     registry = JobRegistry(max_concurrent=1)
     cfg = _config(tiny, max_steps=1_000_000)
-    first = registry.start(_new(tiny, cfg), tiny, cfg)
+    first = registry.start(_new(tiny, cfg))
     try:
         with pytest.raises(JobLimitError, match="limit 1"):
-            registry.start(_new(tiny, cfg), tiny, cfg)
-        with pytest.raises(JobLimitError, match="already running"):
-            registry.start(first.run_id, tiny, cfg)
+            registry.start(_new(tiny, cfg))
+        with pytest.raises(JobLimitError, match="already training"):
+            registry.start(first.run_id)
     finally:
         registry.stop_all()
     assert first.view().status == "stopped"
@@ -111,14 +111,52 @@ def test_cap_refuses_with_a_clear_message(runs_dir, tiny):
 def test_stopped_run_resumes_from_disk_in_a_new_registry(runs_dir, tiny):
     cfg = _config(tiny, max_steps=1_000_000)
     run_id = _new(tiny, cfg)
-    job = JobRegistry().start(run_id, tiny, cfg, publish_every=0.0)
+    job = JobRegistry().start(run_id, publish_every=0.0)
     assert _wait(lambda: _step(job) > 10)
     job.stop()
     job.join(30)
     stopped_at = runs.load_run(run_id).summary["steps"]
     assert stopped_at > 10
-    again = JobRegistry().start(run_id, runs.load_dataset_of(run_id), cfg, resume=True, publish_every=0.0)
+    again = JobRegistry().start(run_id, resume=True, publish_every=0.0)
     assert _wait(lambda: _step(again) > stopped_at)
     again.stop()
     again.join(30)
     assert runs.load_run(run_id).summary["steps"] > stopped_at
+
+
+def test_two_apps_never_train_one_run(runs_dir, tiny):
+    cfg = _config(tiny, max_steps=1_000_000)
+    run_id = _new(tiny, cfg)
+    first = JobRegistry().start(run_id, publish_every=0.0)  # one app process
+    try:
+        assert _wait(lambda: _step(first) > 3)
+        other_app = JobRegistry()
+        assert runs.load_run(run_id).shown_status() == "running elsewhere"  # not 'interrupted': no Resume offered
+        with pytest.raises(JobLimitError, match="already training"):
+            other_app.start(run_id, resume=True)
+    finally:
+        first.stop()
+        first.join(30)
+    assert first.view().status == "stopped"
+
+
+def test_deleting_a_training_run_stops_its_worker_and_it_stays_deleted(runs_dir, tiny):
+    import shutil
+
+    cfg = _config(tiny, max_steps=1_000_000)
+    run_id = _new(tiny, cfg)
+    job = JobRegistry().start(run_id, publish_every=0.0)
+    assert _wait(lambda: _step(job) > 3)
+    with pytest.raises(ValueError, match="stop it before deleting"):
+        runs.delete_run(run_id)  # the library refuses while the lock is held
+    shutil.rmtree(runs.run_path(run_id))  # a user removes the folder by hand anyway
+    job.join(30)
+    assert not job.alive and "deleted" in job.view().message
+    time.sleep(0.5)
+    assert not runs.run_path(run_id).exists() and runs.list_runs().empty
+
+
+def test_start_needs_a_created_run(runs_dir):
+    with pytest.raises(ValueError, match="no config or dataset"):
+        JobRegistry().start("never-created")
+    assert not runs.run_path("never-created").exists()

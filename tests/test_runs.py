@@ -1,15 +1,21 @@
-"""Run folders: safe ids, the files of the contract, listing, export and deletion."""
+"""Run folders: safe ids, the one writer, atomic writes that never recreate a deleted folder, damaged folders,
+and the per-run lock that tells 'training elsewhere' from 'interrupted'."""
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
+import os
+import signal
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
-from mechsparse import data, graphs, runs
+from mechsparse import graphs, runs, synthetic
+from mechsparse.evaluation import Metrics, Snapshot
+from mechsparse.runlock import RunBusyError, RunLock, is_locked
+from mechsparse.training import default_config
 
 
 @pytest.fixture()
@@ -20,33 +26,46 @@ def runs_dir(tmp_path, monkeypatch):
 
 @pytest.fixture()
 def tiny_dataset():
-    return data.generate(graphs.preset("teach-nested"), 200, seed=1, name="teach-nested")
+    return synthetic.generate(graphs.preset("teach-nested"), 200, seed=1, name="teach-nested")
 
 
-@pytest.mark.parametrize("bad", ["", "..", "../etc", "a/b", "/abs", "x" * 200, "run id", "ok\x00", ".hidden"])
+@pytest.fixture()
+def config(tiny_dataset):
+    return default_config(tiny_dataset, seed=3, max_steps=10, device="cpu")
+
+
+def _leftovers(folder) -> list[str]:
+    """Temp files and staging folders that a failed write could leave behind."""
+    return [p.name for p in folder.rglob("*") if p.name.endswith(".tmp") or p.name.startswith(".creating")]
+
+
+@pytest.mark.parametrize("bad", ["", "..", "../etc", "a/b", "/abs", "x" * 200, "run id", "ok\x00", ".hidden", "ok\n"])
 def test_crafted_run_ids_are_refused(runs_dir, bad):
     with pytest.raises(ValueError, match="invalid run id"):
         runs.run_path(bad)
 
 
+def test_error_messages_do_not_echo_huge_ids(runs_dir):
+    with pytest.raises(ValueError) as info:
+        runs.run_path("x" * 100_000 + "/")
+    assert len(str(info.value)) < 200
+    with pytest.raises(ValueError) as info:
+        runs.load_run("y" * 79)
+    assert len(str(info.value)) < 200 + len(str(runs_dir.resolve()))
+
+
 def test_run_path_stays_inside_root(runs_dir):
-    path = runs.run_path("abc-123_x")
-    assert path.parent == runs_dir.resolve()
+    assert runs.run_path("abc-123_x").parent == runs_dir.resolve()
 
 
-def test_create_load_list_delete(runs_dir, tiny_dataset):
-    run_id = runs.create_run(
-        "teach/nested constraint",
-        {"sparsity": "constraint", "seed": 3},
-        tiny_dataset,
-        meta={"data": "teach-nested", "graphs": "a10.11"},
-    )
-    assert runs.RUN_ID_RE.match(run_id) and "/" not in run_id
+def test_create_load_list_delete(runs_dir, tiny_dataset, config):
+    run_id = runs.create_run(tiny_dataset, config, "teach/nested").name
+    assert runs.RUN_ID_RE.fullmatch(run_id) and "/" not in run_id
     rec = runs.load_run(run_id)
-    assert rec.status == "created" and rec.config["seed"] == 3 and rec.meta["data"] == "teach-nested"
-    assert rec.history.empty and rec.snapshot is None
-    back = runs.load_dataset_of(run_id)
-    np.testing.assert_array_equal(back.x, tiny_dataset.x)
+    assert rec.status == "created" and rec.config["seed"] == 3 and rec.meta["data"] == "teach/nested"
+    assert rec.meta["graphs"] == graphs.encode(tiny_dataset.graphs) and rec.label == "teach/nested-constraint-s3"
+    assert rec.history.empty and rec.snapshot is None and not rec.locked
+    np.testing.assert_array_equal(runs.load_dataset_of(run_id).x, tiny_dataset.x)
 
     runs.write_history(runs.run_path(run_id), [{"step": 10, "mcc": 0.5}, {"step": 20, "mcc": 0.7, "shd_a": 1}])
     runs.update_summary(runs.run_path(run_id), status="finished", mcc=0.7, steps=20)
@@ -59,58 +78,112 @@ def test_create_load_list_delete(runs_dir, tiny_dataset):
 
     runs.delete_run(run_id)
     assert runs.list_runs().empty
+    assert not _leftovers(runs_dir)
+
+
+def test_create_run_into_a_given_folder_refuses_a_used_one(tmp_path, tiny_dataset, config):
+    out = runs.create_run(tiny_dataset, config, "x", folder=tmp_path / "mine")
+    assert (out / "config.json").exists() and (out / "dataset.npz").exists()
+    with pytest.raises(ValueError, match="not an empty folder"):
+        runs.create_run(tiny_dataset, config, "x", folder=out)
+    (tmp_path / "empty").mkdir()
+    assert (runs.create_run(tiny_dataset, config, "x", folder=tmp_path / "empty") / "config.json").exists()
+
+
+def _full_disk(fd):
+    raise OSError(28, "No space left on device")
+
+
+def test_a_failed_create_leaves_nothing(runs_dir, tiny_dataset, config, monkeypatch):
+    monkeypatch.setattr(os, "fsync", _full_disk)
+    with pytest.raises(OSError, match="No space"):
+        runs.create_run(tiny_dataset, config, "doomed")
+    assert list(runs_dir.iterdir()) == []
+
+
+def test_writes_into_a_deleted_folder_fail_and_do_not_recreate_it(runs_dir, tiny_dataset, config):
+    folder = runs.create_run(tiny_dataset, config, "gone")
+    runs.delete_run(folder.name)
+    for write in (
+        lambda: runs.update_summary(folder, status="running"),
+        lambda: runs.write_history(folder, [{"step": 1}]),
+        lambda: runs.write_json(folder / "config.json", {}),
+    ):
+        with pytest.raises(FileNotFoundError):
+            write()
+        assert not folder.exists()
+
+
+def test_a_failing_write_keeps_the_old_file_and_no_temp(runs_dir, tiny_dataset, config, monkeypatch):
+    folder = runs.create_run(tiny_dataset, config, "full")
+    before = (folder / "summary.json").read_text()
+    monkeypatch.setattr(os, "fsync", _full_disk)
+    with pytest.raises(OSError):
+        runs.update_summary(folder, status="running")
+    assert (folder / "summary.json").read_text() == before
+    assert not _leftovers(runs_dir)
 
 
 def test_json_writes_plain_values(runs_dir):
     folder = runs.run_path("j")
+    folder.mkdir()
     runs.write_summary(folder, {"mcc": np.float32(0.5), "bad": float("nan"), "arr": np.arange(2)})
-    summary = json.loads((folder / "summary.json").read_text())
-    assert summary == {"mcc": 0.5, "bad": None, "arr": [0, 1]}
+    assert json.loads((folder / "summary.json").read_text()) == {"mcc": 0.5, "bad": None, "arr": [0, 1]}
 
 
-def test_snapshot_round_trip_and_export(runs_dir, tiny_dataset):
-    from dataclasses import make_dataclass
-
-    snap_cls = make_dataclass("Snap", ["step", "metrics", "edge_probs_a", "matched_probs_a", "pattern", "history"])
+def _snapshot(step=7) -> Snapshot:
     probs = np.array([[0.9, 0.1], [0.8, 0.95]])
-    snap = snap_cls(
-        step=7,
-        metrics={"mcc": 0.9, "shd_a": None},
-        edge_probs_a=probs,
-        matched_probs_a=probs,
-        pattern=np.array([[True, True], [False, True]]),
-        history=({"step": 7},),
+    return Snapshot.from_dict(
+        {
+            "step": step,
+            "metrics": {"mcc": 0.9, "shd_a": None},
+            "edge_probs_a": probs,
+            "matched_probs_a": probs,
+            "pattern": np.array([[True, True], [False, True]]),
+            "history": [{"step": step}],
+            "device": "cpu",
+        }
     )
-    run_id = runs.create_run("snap", {"sparsity": "none"}, tiny_dataset, meta={"graphs": "a10.11"})
-    runs.save_snapshot(runs.run_path(run_id), snap)
-    fields = runs.load_snapshot_fields(runs.run_path(run_id))
-    assert fields["step"] == 7 and fields["metrics"] == {"mcc": 0.9, "shd_a": None}
-    np.testing.assert_array_equal(fields["edge_probs_a"], probs)
-    assert "history" not in fields
-
-    runs.write_history(runs.run_path(run_id), [{"step": 7, "mcc": 0.9}])
-    blob = runs.export_zip([run_id], images=False)
-    names = zipfile.ZipFile(io.BytesIO(blob)).namelist()
-    for expected in (
-        "config.json",
-        "summary.json",
-        "history.csv",
-        "edge_probs_a.csv",
-        "panels/learned_ga.html",
-        "panels/true_ga.html",
-        "panels/pattern.html",
-        "panels/curves.html",
-    ):
-        assert f"{run_id}/{expected}" in names
 
 
-def test_load_unknown_run_is_one_line_error(runs_dir):
-    with pytest.raises(ValueError, match="no run named"):
-        runs.load_run("does-not-exist")
+def test_snapshot_round_trip(runs_dir, tiny_dataset, config):
+    folder = runs.create_run(tiny_dataset, config, "snap")
+    runs.save_snapshot(folder, _snapshot())
+    back = runs.load_snapshot(folder)
+    assert isinstance(back, Snapshot) and back.step == 7 and back.history == ()
+    assert back.metrics == Metrics(mcc=0.9) and back.device == "cpu"
+    np.testing.assert_array_equal(back.edge_probs_a, _snapshot().edge_probs_a)
 
 
-def test_a_run_cut_off_while_training_shows_as_interrupted(runs_dir, tiny_dataset):
-    run_id = runs.create_run("cut", {"sparsity": "none"}, tiny_dataset)
+@pytest.mark.parametrize(
+    ("file", "content"),
+    [
+        ("summary.json", ""),
+        ("summary.json", "[1, 2]"),
+        ("config.json", '"just a string"'),
+        ("config.json", '{"config": [], "meta": {}}'),
+        ("config.json", None),
+        ("snapshot.npz", "not a zip"),
+    ],
+)
+def test_damaged_folders_are_listed_as_damaged_and_can_be_deleted(runs_dir, tiny_dataset, config, file, content):
+    good = runs.create_run(tiny_dataset, config, "good").name
+    bad = runs.create_run(tiny_dataset, config, "bad").name
+    path = runs.run_path(bad) / file
+    path.unlink() if content is None else path.write_text(content)
+    table = runs.list_runs().set_index("run")
+    assert table.loc[good, "status"] == "interrupted"  # created, never trained: startable
+    if file != "snapshot.npz":  # the table does not read snapshots
+        assert table.loc[bad, "status"] == "damaged"
+    with pytest.raises(runs.DamagedRunError) as info:
+        runs.load_run(bad)
+    assert "damaged" in str(info.value) and "\n" not in str(info.value)
+    runs.delete_run(bad)
+    assert list(runs.list_runs()["run"]) == [good]
+
+
+def test_an_interrupted_run_shows_as_such(runs_dir, tiny_dataset, config):
+    run_id = runs.create_run(tiny_dataset, config, "cut").name
     runs.update_summary(runs.run_path(run_id), status="running")
     rec = runs.load_run(run_id)
     assert rec.status == "running"
@@ -118,3 +191,43 @@ def test_a_run_cut_off_while_training_shows_as_interrupted(runs_dir, tiny_datase
     assert runs.list_runs().iloc[0]["status"] == "interrupted"
     runs.update_summary(runs.run_path(run_id), status="stopped")
     assert runs.load_run(run_id).shown_status() == "stopped"
+
+
+HOLD_LOCK = """
+import sys, time
+from mechsparse.runlock import RunLock
+lock = RunLock(sys.argv[1]).acquire()
+print("held", flush=True)
+time.sleep(120)
+"""
+
+
+def test_a_run_trained_by_another_process_is_running_elsewhere_until_that_process_dies(runs_dir, tiny_dataset, config):
+    run_id = runs.create_run(tiny_dataset, config, "busy").name
+    folder = runs.run_path(run_id)
+    runs.update_summary(folder, status="running")
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(folder)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert is_locked(folder) and runs.is_training(run_id)
+        assert runs.load_run(run_id).shown_status() == "running elsewhere"
+        assert runs.list_runs().iloc[0]["status"] == "running elsewhere"
+        with pytest.raises(RunBusyError, match="already training"):
+            RunLock(folder).acquire(timeout=0.2)
+        with pytest.raises(ValueError, match="stop it before deleting"):
+            runs.delete_run(run_id)
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    # the holder died without releasing anything: the lock is not stale, the run is simply interrupted
+    assert not is_locked(folder)
+    assert runs.load_run(run_id).shown_status() == "interrupted"
+    with RunLock(folder):
+        assert is_locked(folder)
+    assert not is_locked(folder)
+
+
+def test_a_lock_is_never_taken_on_a_missing_folder(runs_dir):
+    with pytest.raises(FileNotFoundError):
+        RunLock(runs_dir / "nope").acquire()
+    assert not (runs_dir / "nope").exists() and not is_locked(runs_dir / "nope")

@@ -86,9 +86,9 @@ def test_theory_graphs_source_without_theory_graphs_explains(runs_dir):
 
 
 def test_dataset_without_ground_truth_trains_and_says_what_is_missing(runs_dir):
-    from mechsparse import data, graphs
+    from mechsparse import data, graphs, synthetic
 
-    full = data.generate(graphs.preset("teach-nested"), 800, seed=0)
+    full = synthetic.generate(graphs.preset("teach-nested"), 800, seed=0)
     bare = data.Dataset(x=full.x, a=full.a, name="uploaded")  # no z, no graphs: what a user's file may hold
     at = AppTest.from_file(PAGE, default_timeout=60)
     at.session_state["dataset"] = bare
@@ -116,13 +116,13 @@ def test_dataset_without_ground_truth_trains_and_says_what_is_missing(runs_dir):
 
 
 def test_stopped_run_resumes_after_an_app_restart(runs_dir):
-    from mechsparse import data, graphs, runs
+    from mechsparse import graphs, runs, synthetic
     from mechsparse.training import default_config
 
-    ds = data.generate(graphs.preset("teach-nested"), 600, seed=0, name="teach-nested")
+    ds = synthetic.generate(graphs.preset("teach-nested"), 600, seed=0, name="teach-nested")
     cfg = default_config(ds, max_steps=1_000_000, batch_size=64, eval_every=20, eval_samples=200, device="cpu")
-    run_id = runs.create_run("restart", cfg.to_dict(), ds, meta={"graphs": graphs.encode(ds.graphs)})
-    job = job_registry().start(run_id, ds, cfg, publish_every=0.0)
+    run_id = runs.create_run(ds, cfg, "restart").name
+    job = job_registry().start(run_id, publish_every=0.0)
     deadline = time.monotonic() + 60
     while (job.view().snapshot is None or job.view().snapshot.step < 10) and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -149,13 +149,51 @@ def test_stopped_run_resumes_after_an_app_restart(runs_dir):
 
 
 def test_damaged_run_folder_shows_one_line(runs_dir):
-    from mechsparse import data, graphs, runs
+    from mechsparse import graphs, runs, synthetic
+    from mechsparse.training import default_config
 
-    ds = data.generate(graphs.preset("teach-nested"), 100, seed=0)
-    run_id = runs.create_run("damaged", {"sparsity": "none"}, ds)
+    ds = synthetic.generate(graphs.preset("teach-nested"), 100, seed=0)
+    run_id = runs.create_run(ds, default_config(ds, sparsity="none"), "damaged").name
     (runs.run_path(run_id) / "snapshot.npz").write_bytes(b"not a zip")
     at = AppTest.from_file(PAGE, default_timeout=60)
     at.query_params["run"] = run_id
     at.run()
     assert not at.exception
     assert len(at.error) == 1 and run_id in at.error[0].value
+
+
+def test_default_model_size_is_the_benchmarked_one(runs_dir):
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert at.selectbox(key="train_model_size").value == "small"
+
+
+def test_a_refused_start_leaves_no_run_folder(runs_dir, monkeypatch):
+    monkeypatch.setenv("MECHSPARSE_MAX_JOBS", "1")
+    job_registry.clear()
+    at = _start_tiny_run(AppTest.from_file(PAGE, default_timeout=60).run(), max_steps=1_000_000)
+    assert not at.exception and not at.error
+    assert len(list(runs_dir.iterdir())) == 1
+    at = _start_tiny_run(at, max_steps=1_000_000)
+    assert not at.exception
+    assert len(at.error) == 1 and "limit 1" in at.error[0].value
+    assert len(list(runs_dir.iterdir())) == 1  # the refused run wrote nothing, not even its dataset
+
+
+def test_a_run_trained_elsewhere_offers_no_resume(runs_dir):
+    from mechsparse import graphs, runs, synthetic
+    from mechsparse.runlock import RunLock
+    from mechsparse.training import default_config
+
+    ds = synthetic.generate(graphs.preset("teach-nested"), 100, seed=0)
+    folder = runs.create_run(ds, default_config(ds, sparsity="none"), "elsewhere")
+    runs.update_summary(folder, status="running")
+    with RunLock(folder):  # as if a second app or a CLI trained it
+        at = AppTest.from_file(PAGE, default_timeout=60)
+        at.query_params["run"] = folder.name
+        at.run()
+        assert not at.exception
+        assert "running elsewhere" in " ".join(m.value for m in at.markdown)
+        assert not [b for b in at.button if b.label == "Resume"]
+    at.run()
+    assert "interrupted" in " ".join(m.value for m in at.markdown)
+    assert [b for b in at.button if b.label == "Resume"]

@@ -1,24 +1,26 @@
-"""Trainer: schedule, dual update, penalty, checkpoints, divergence, snapshots, configs."""
+"""Trainer: schedule, dual update, penalty, checkpoints, divergence, snapshots, configs and their rules."""
 
 import dataclasses
 import json
+import math
 
 import numpy as np
 import pytest
 import torch
 
-from mechsparse import data, graphs, training
-from mechsparse.training import Snapshot, TrainConfig, Trainer, TrainingDiverged
+from mechsparse import config, graphs, synthetic, training
+from mechsparse.evaluation import Metrics, Snapshot
+from mechsparse.training import TrainConfig, Trainer, TrainingDiverged
 
 
 @pytest.fixture(scope="module")
 def tiny():
-    return data.generate(graphs.preset("teach-complete"), 400, seed=0, name="teach-complete")
+    return synthetic.generate(graphs.preset("teach-complete"), 400, seed=0, name="teach-complete")
 
 
 @pytest.fixture(scope="module")
 def tiny_time():
-    return data.generate(graphs.preset("teach-combined"), 300, seed=1, name="teach-combined")
+    return synthetic.generate(graphs.preset("teach-combined"), 300, seed=1, name="teach-combined")
 
 
 def _cfg(**kw):
@@ -134,7 +136,7 @@ def test_divergence_raises_and_keeps_the_last_good_state(tiny):
 def test_snapshot_is_plain_and_immutable(tiny):
     tr = Trainer(tiny, _cfg(max_steps=10))
     first = tr.snapshot()  # before any step: metrics of the initial model
-    assert first.step == 0 and first.metrics["mcc"] is not None
+    assert first.step == 0 and isinstance(first.metrics, Metrics) and first.metrics.mcc is not None
     while not tr.finished:
         tr.step()
     snap = tr.snapshot()
@@ -146,6 +148,8 @@ def test_snapshot_is_plain_and_immutable(tiny):
         and {"step", "seconds", "mcc", "r_con", "edge_count", "bound"} <= set(snap.history[0])
     )
     assert snap.matched_probs_a.shape == (3, 3) and snap.corr.shape == (3, 3) and snap.coef.shape == (3, 3)
+    columns = "step seconds loss recon kl elbo mcc r r_con shd_a shd_z edge_count bound multiplier steps_per_second"
+    assert list(snap.history[0]) == columns.split()  # the columns of history.csv, in order
     np.testing.assert_array_equal(snap.pattern, np.eye(3, dtype=bool))
     with pytest.raises(ValueError):
         snap.edge_probs_a[0, 0] = 5.0
@@ -164,7 +168,7 @@ def test_data_without_latents_trains_with_null_metrics(tiny):
     while not tr.finished:
         tr.step()
     snap = tr.snapshot()
-    assert all(v is None for v in snap.metrics.values())
+    assert snap.metrics == Metrics()
     assert snap.matched_probs_a is None and snap.edge_probs_a.shape == (3, 3)
     bare = dataclasses.replace(tiny, z=None, ga=None)
     with pytest.raises(ValueError, match="dz"):
@@ -178,3 +182,183 @@ def test_data_without_latents_trains_with_null_metrics(tiny):
 def test_cuda_without_gpu_is_a_clear_error(tiny):
     with pytest.raises(ValueError, match="no CUDA GPU"):
         Trainer(tiny, _cfg(device="cuda"))
+
+
+# ---------------------------------------------------------------- parameter rules
+
+DEFAULTS = {
+    "sparsity": "constraint", "penalty": 16.0, "bound": None, "masks": "learned", "seed": 0, "device": "auto",
+    "max_steps": None, "max_seconds": None, "model_size": "small", "dz": None, "batch_size": 256, "lr": 5e-3,
+    "mask_lr": 0.05, "scale_lr": 0.03, "dual_lr": 0.05, "init_logit": 3.0, "anneal_start": 500, "anneal_steps": 2000,
+    "temperature": 1.0, "hard": False, "mask_per_sample": True, "hetero": False, "residual": False,
+    "prior_logvar": -4.0, "dec_logvar": -4.0, "grad_clip": 100.0, "eval_every": 200, "eval_samples": 4000,
+    "threads": None,
+}  # fmt: skip
+FLOATS = [name for name, rule in config.PARAM_RULES.items() if rule.kind == "float"]
+
+
+def test_every_field_has_one_declared_rule_and_the_defaults_are_unchanged():
+    assert set(config.PARAM_RULES) == {f.name for f in dataclasses.fields(TrainConfig)}
+    assert TrainConfig().to_dict() == DEFAULTS
+    TrainConfig().validate()
+    assert {"max_seconds", "penalty", "bound", "lr", "mask_lr", "scale_lr", "dual_lr", "temperature"} <= set(FLOATS)
+    assert {"init_logit", "prior_logvar", "dec_logvar", "grad_clip"} <= set(FLOATS)
+
+
+def _rejected(name, value, message=None):
+    """The one-line ValueError naming ``name``, both from validate() and from from_dict()."""
+    for build in (lambda: TrainConfig(**{name: value}).validate(), lambda: TrainConfig.from_dict({name: value})):
+        with pytest.raises(ValueError, match=message or name) as err:
+            build()
+        text = str(err.value)
+        assert "\n" not in text and text.startswith(name), text
+
+
+@pytest.mark.parametrize("name", FLOATS)
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
+def test_nan_and_infinities_are_refused_for_every_float(name, value):
+    _rejected(name, value, "finite")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("penalty", -1.0), ("bound", -0.5), ("lr", 0.0), ("lr", -1e-3), ("mask_lr", 0), ("dual_lr", -0.1),
+        ("temperature", 0.0), ("max_seconds", 0.0), ("max_seconds", -5), ("grad_clip", -1.0),
+        ("threads", 0), ("threads", -2), ("batch_size", 0), ("batch_size", 10**6), ("max_steps", 0),
+        ("eval_every", 0), ("eval_samples", 1), ("seed", -1), ("seed", 2**32), ("anneal_start", -1),
+        ("anneal_steps", -10), ("dz", 0), ("prior_logvar", 50.0), ("init_logit", 1e9),
+    ],
+)  # fmt: skip
+def test_values_out_of_range_are_refused(name, value):
+    _rejected(name, value)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("lr", "0.01"), ("seed", "3"), ("batch_size", 32.0), ("batch_size", True), ("max_steps", False),
+        ("threads", 2.5), ("seed", 1.0), ("hard", 1), ("hetero", "yes"), ("penalty", True), ("bound", "5"),
+        ("sparsity", "lasso"), ("sparsity", None), ("device", "tpu"), ("masks", 3), ("model_size", "huge"),
+        ("lr", None), ("batch_size", None),
+    ],
+)  # fmt: skip
+def test_wrong_types_and_choices_are_refused(name, value):
+    _rejected(name, value)
+
+
+def test_accepted_edge_values():
+    ok = {"threads": None, "seed": 2**32 - 1, "batch_size": 65536, "bound": 0.0, "grad_clip": None, "dz": 1}
+    TrainConfig.from_dict({**ok, "max_steps": np.int64(5), "lr": np.float32(0.01), "penalty": 0, "hard": np.True_})
+
+
+def test_model_sizes_are_named_and_threads_default_per_size(monkeypatch):
+    assert training.MODEL_SIZES == ("tiny", "small", "medium", "paper")
+    small = training.MODEL_PRESETS["small"]
+    assert (small.hidden, small.layers, small.transition_hidden, small.transition_layers) == (128, 2, 64, 2)
+    assert [training.default_threads(TrainConfig(model_size=m)) for m in training.MODEL_SIZES] == [1, 1, 2, None]
+    assert training.default_threads(TrainConfig(model_size="paper", threads=3)) == 3
+    calls = []
+    monkeypatch.setattr(torch, "set_num_threads", calls.append)
+    assert training.apply_threads(TrainConfig(model_size="medium", device="cpu")) == 2
+    assert training.apply_threads(TrainConfig(model_size="paper", device="cpu")) is None
+    assert calls == [2]
+
+
+def test_the_trainer_leaves_the_thread_count_to_the_process_owner(tiny, monkeypatch):
+    def refuse(n):
+        raise AssertionError("Trainer must not set torch's thread count")
+
+    monkeypatch.setattr(torch, "set_num_threads", refuse)
+    Trainer(tiny, _cfg(threads=3)).step()
+
+
+def _error_of(build) -> str | None:
+    try:
+        build()
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def test_check_trainable_raises_what_the_trainer_would(tiny, tiny_time, monkeypatch):
+    bare = dataclasses.replace(tiny, z=None, ga=None)
+    cases = [
+        (bare, _cfg(sparsity="penalty")),  # dz unknown
+        (bare, _cfg(dz=2)),  # constraint without a graph: needs a bound
+        (tiny, _cfg(dz=2)),  # dz differs from the data's: needs a bound
+        (dataclasses.replace(tiny_time, gz=None), _cfg()),  # temporal data without Gz
+        (dataclasses.replace(tiny, ga=None), _cfg(masks="oracle")),
+        (tiny.subset(np.arange(10)), _cfg()),  # too few samples
+        (dataclasses.replace(tiny, x=np.zeros((40, 20))), _cfg()),  # x without a time axis
+        (tiny, _cfg(lr=math.nan)),
+    ]
+    expected = [_error_of(lambda ds=ds, cfg=cfg: Trainer(ds, cfg)) for ds, cfg in cases]
+    assert all(e is not None and "\n" not in e for e in expected), expected
+    assert "dz" in expected[0] and "bound" in expected[1] and "bound" in expected[2] and "temporal" in expected[3]
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("check_trainable must not build a model")
+
+    monkeypatch.setattr(training, "SparseVAE", no_model)
+    assert [_error_of(lambda ds=ds, cfg=cfg: training.check_trainable(ds, cfg)) for ds, cfg in cases] == expected
+    training.check_trainable(tiny, _cfg())  # fine input: no error, nothing built
+    training.check_trainable(bare, _cfg(dz=2, bound=2.0))
+
+
+# ---------------------------------------------------------------- checkpoints on disk
+
+
+def test_checkpoint_into_a_deleted_folder_fails_and_recreates_nothing(tmp_path, tiny):
+    tr = Trainer(tiny, _cfg())
+    tr.step()
+    gone = tmp_path / "run"
+    with pytest.raises(FileNotFoundError):
+        tr.save_checkpoint(gone / "checkpoint.pt")
+    assert not gone.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_a_failing_save_keeps_the_previous_checkpoint_and_leaves_no_temp_file(tmp_path, tiny, monkeypatch):
+    tr = Trainer(tiny, _cfg())
+    tr.step()
+    path = tmp_path / "checkpoint.pt"
+    tr.save_checkpoint(path)
+    before = path.read_bytes()
+    tr.step()
+
+    def broken_save(obj, fh):
+        fh.write(b"half a checkpoint")
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(torch, "save", broken_save)
+    with pytest.raises(RuntimeError, match="disk full"):
+        tr.save_checkpoint(path)
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["checkpoint.pt"]
+    monkeypatch.undo()
+    assert Trainer.load_checkpoint(path, tiny).step_count == 1
+
+
+def _untimed(rows: list[dict]) -> list[dict]:
+    return [{k: v for k, v in row.items() if k not in ("seconds", "steps_per_second")} for row in rows]
+
+
+def test_version_1_checkpoints_still_resume_and_unknown_versions_are_refused(tmp_path, tiny_time):
+    tr = Trainer(tiny_time, _cfg(anneal_start=0, anneal_steps=10, dual_lr=0.5))
+    for _ in range(12):
+        tr.step()
+    tr.save_checkpoint(tmp_path / "v2.pt")
+    ck = torch.load(tmp_path / "v2.pt", weights_only=True)
+    state = ck.pop("state")
+    losses, rate = state["losses"], state["rate"]
+    v1 = {**ck, "version": 1, "multiplier": state["multiplier"], "step": state["step"], "elapsed": state["elapsed"]}
+    v1 |= {"history": state["history"], "sums": losses["sums"], "sum_steps": losses["count"], "ema": losses["ema"]}
+    v1["rate"] = [rate["mark_step"], rate["mark_time"], rate["rate"]]
+    torch.save(v1, tmp_path / "v1.pt")
+    expected = [tr.step()["loss"] for _ in range(3)]
+    resumed = Trainer.load_checkpoint(tmp_path / "v1.pt", tiny_time)
+    assert [resumed.step()["loss"] for _ in range(3)] == expected
+    assert _untimed(resumed.history) == _untimed(tr.history)
+    torch.save({**v1, "version": 99}, tmp_path / "v99.pt")
+    with pytest.raises(ValueError, match="format 99") as err:
+        Trainer.load_checkpoint(tmp_path / "v99.pt", tiny_time)
+    assert "\n" not in str(err.value)

@@ -1,0 +1,80 @@
+"""What a page shows about one run at one instant: the live job's state when this app trains it, else the folder's.
+
+The Train page and any other view ask ``run_view(run_id, registry)`` instead of deciding status, messages, what
+can be resumed and how far the run has come themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from mechsparse import graphs, runs
+from mechsparse.evaluation import Snapshot, progress_fraction
+from mechsparse.jobs import JobRegistry
+
+ENDED = ("finished", "stopped", "failed")
+RESUMABLE = ("stopped", "interrupted", "failed")
+MESSAGES = {
+    "interrupted": "the process training this run ended without finishing it (an app restart, a killed command "
+    "line); resume it from its last checkpoint",
+    "running elsewhere": "another process (a second app or a command line) trains this run; this view follows "
+    "its folder, which it saves every few seconds",
+}
+
+
+@dataclass(frozen=True)
+class RunView:
+    """One run as a page draws it."""
+
+    run_id: str
+    label: str
+    status: str
+    message: str
+    snapshot: Snapshot | None
+    history: pd.DataFrame
+    config: dict
+    true_graphs: graphs.GraphSpec | None
+    live: bool  # this app's worker trains it: pause / resume / stop apply
+
+    @property
+    def can_resume(self) -> bool:
+        return not self.live and self.status in RESUMABLE
+
+    @property
+    def follows_disk(self) -> bool:
+        """Another process trains it: the view should refresh from the folder now and then."""
+        return self.status == "running elsewhere"
+
+    @property
+    def progress(self) -> float:
+        """Fraction of the run's step or time limit reached, whichever is further."""
+        if self.snapshot is None:
+            return 0.0
+        c = self.config
+        return progress_fraction(self.snapshot.step, c.get("max_steps"), self.snapshot.elapsed, c.get("max_seconds"))
+
+
+def run_view(run_id: str, registry: JobRegistry) -> RunView:
+    """The run as this app sees it now (a ValueError for an unknown or damaged run)."""
+    job = registry.get(run_id)
+    record = runs.load_run(run_id, arrays=job is None)  # a live job's numbers come from its snapshots
+    if job is not None:
+        view = job.view()
+        status, message, snapshot = view.status, view.message, view.snapshot
+        history = pd.DataFrame(list(snapshot.history)) if snapshot is not None else pd.DataFrame()
+    else:
+        status, snapshot, history = record.shown_status(), record.snapshot, record.history
+        message = MESSAGES.get(status, record.summary.get("message", ""))
+    return RunView(
+        run_id=run_id,
+        label=record.label,
+        status=status,
+        message=str(message or ""),
+        snapshot=snapshot,
+        history=history,
+        config=record.config,
+        true_graphs=record.true_graphs,
+        live=job is not None and job.alive,
+    )
