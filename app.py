@@ -2,14 +2,14 @@
 
 import streamlit as st
 
-from app_state import device_label, job_registry
+from app_state import GRAPHS_KEY, device_label, job_registry
 from mechsparse import graphs
 
 st.set_page_config(page_title="mechsparse", layout="wide")
 
 # The embedded default: every page finds a graph, even before the Theory page has run.
-if "graphs" not in st.session_state:
-    st.session_state["graphs"] = graphs.preset(graphs.DEFAULT_PRESET)
+if GRAPHS_KEY not in st.session_state:
+    st.session_state[GRAPHS_KEY] = graphs.preset(graphs.DEFAULT_PRESET)
 
 THEORY = st.Page("pages/theory.py", title="Theory", url_path="theory")
 

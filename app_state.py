@@ -20,6 +20,9 @@ DATASET_KEY = "dataset"  # Dataset chosen on the Data page
 DATASET_CHOICE_KEY = "_data_chosen"  # where the chosen dataset came from, and a token for the preview caches
 UPLOAD_KEY = "_data_upload_key"  # the uploaded file last read (so a rerun does not read it again)
 UPLOAD_ERROR_KEY = "_data_upload_error"  # its one-line error, if it was refused
+THEORY_ERROR_KEY = "_theory_error"  # the Theory page's last one-line error about an edited graph
+THEORY_READY_KEY = "_theory_ready"  # the Theory page has read its ?g= link once this session
+THEORY_VERSION_KEY = "_theory_ver"  # bumped when the graph changes, so its editor widgets are rebuilt
 EXPORT_KEY = "_runs_export_zip"  # (run ids, zip bytes) prepared on the Runs page
 
 _MARKDOWN_SPECIAL = set("\\`*_[]()<>#|~$:!{}=")

@@ -22,6 +22,7 @@ from typing import BinaryIO, NamedTuple
 import numpy as np
 
 from mechsparse import graphs
+from mechsparse.atomic import write_atomic
 from mechsparse.graphs import GraphSpec
 
 MAX_N = 1_000_000
@@ -265,11 +266,7 @@ def save_dataset(path: str | os.PathLike | BinaryIO, ds: Dataset) -> None:
     checked = validate_arrays({k: getattr(ds, k) for k in ALLOWED_KEYS if getattr(ds, k) is not None}, ds.name)
     arrays = {k: getattr(checked, k) for k in ALLOWED_KEYS if getattr(checked, k) is not None}  # as load gives them
     if isinstance(path, str | os.PathLike):
-        path = Path(path)
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "wb") as fh:
-            _write_npz(fh, arrays)
-        os.replace(tmp, path)
+        write_atomic(path, lambda fh: _write_npz(fh, arrays))  # unique temp file, fsync, removed on failure
     else:
         _write_npz(path, arrays)
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from mechsparse.evaluation import Snapshot
 from mechsparse.graphs import GraphSpec
@@ -90,56 +91,46 @@ def _col(history, name: str):
     return history[name] if name in history and history[name].notna().any() else None
 
 
+CURVE_SERIES = {  # panel -> (history column, legend label, colour, dash)
+    "mcc": [("mcc", "MCC", "#1f4e99", None), ("r_con", "R_con", "#e07b00", "dot")],
+    "shd": [("shd_a", "SHD Ga", "#1f4e99", None), ("shd_z", "SHD Gz", "#2a9d8f", None)],
+    "elbo": [("elbo", "ELBO", "#1f4e99", None)],
+    "edge_count": [("edge_count", "expected edges", "#1f4e99", None), ("bound", "bound", "#c0392b", "dash")],
+    "multiplier": [("multiplier", "multiplier", "#6a3d9a", None)],
+    "loss": [("loss", "loss", "#555555", None)],
+}
+
+
+def _note_in_empty_panel(fig: go.Figure, k: int, text: str) -> None:
+    """An axis without traces is not drawn, so the note goes in paper coordinates at the panel's centre."""
+    sfx = "" if k == 0 else str(k + 1)
+    xd, yd = fig.layout[f"xaxis{sfx}"].domain, fig.layout[f"yaxis{sfx}"].domain
+    fig.add_annotation(
+        text=text, xref="paper", yref="paper", x=sum(xd) / 2, y=sum(yd) / 2, showarrow=False, font={"color": "#888"}
+    )
+
+
 def training_curves(history, *, height: int = 430) -> go.Figure:
     """The live metric curves in a 2 x 3 grid: MCC with R_con, SHD, ELBO, edge count with the bound, the dual
     variable, and the loss, each against the training step. Empty panels say why."""
-    from plotly.subplots import make_subplots
-
     fig = make_subplots(
         rows=2, cols=3, subplot_titles=[c[1] for c in CURVES], horizontal_spacing=0.07, vertical_spacing=0.16
     )
     steps = history["step"] if history is not None and "step" in history else None
-    series = {
-        "mcc": [("mcc", "MCC", "#1f4e99", None), ("r_con", "R_con", "#e07b00", "dot")],
-        "shd": [("shd_a", "SHD Ga", "#1f4e99", None), ("shd_z", "SHD Gz", "#2a9d8f", None)],
-        "elbo": [("elbo", "ELBO", "#1f4e99", None)],
-        "edge_count": [("edge_count", "expected edges", "#1f4e99", None), ("bound", "bound", "#c0392b", "dash")],
-        "multiplier": [("multiplier", "multiplier", "#6a3d9a", None)],
-        "loss": [("loss", "loss", "#555555", None)],
-    }
     for k, (key, _, yrange) in enumerate(CURVES):
         row, col = k // 3 + 1, k % 3 + 1
         drawn = False
-        for name, label, colour, dash in series[key]:
+        for name, label, colour, dash in CURVE_SERIES[key]:
             y = _col(history, name) if steps is not None else None
             if y is None:
                 continue
-            fig.add_trace(
-                go.Scatter(
-                    x=steps,
-                    y=y,
-                    name=label,
-                    mode="lines",
-                    line={"color": colour, "dash": dash, "width": 2},
-                    legendgroup=label,
-                    showlegend=len(series[key]) > 1,
-                ),
-                row=row,
-                col=col,
-            )
+            line = {"color": colour, "dash": dash, "width": 2}
+            multi = len(CURVE_SERIES[key]) > 1
+            trace = go.Scatter(x=steps, y=y, name=label, mode="lines", line=line, legendgroup=label, showlegend=multi)
+            fig.add_trace(trace, row=row, col=col)
             drawn = True
-        if not drawn:  # an axis without traces is not drawn, so place the note in paper coordinates
-            sfx = "" if k == 0 else str(k + 1)
-            xd, yd = fig.layout[f"xaxis{sfx}"].domain, fig.layout[f"yaxis{sfx}"].domain
-            fig.add_annotation(
-                text="not available" if steps is not None else "no evaluation yet",
-                xref="paper",
-                yref="paper",
-                x=sum(xd) / 2,
-                y=sum(yd) / 2,
-                showarrow=False,
-                font={"color": "#888"},
-            )
+        if not drawn:
+            _note_in_empty_panel(fig, k, "not available" if steps is not None else "no evaluation yet")
         if yrange is not None:
             fig.update_yaxes(range=[yrange[0], yrange[1] + 0.02], row=row, col=col)
     fig.update_xaxes(title_text="step", row=2)

@@ -4,7 +4,7 @@ import uuid
 
 import streamlit as st
 
-from app_state import use_app_navigation
+from app_state import DATASET_CHOICE_KEY, DATASET_KEY, GRAPHS_KEY, UPLOAD_ERROR_KEY, UPLOAD_KEY, use_app_navigation
 from mechsparse import data, figures, graphs, previews, synthetic
 
 SIZES = [1_000, 5_000, 10_000, 50_000, 100_000, 500_000, 1_000_000]
@@ -32,8 +32,8 @@ def _pca(token: str, _ds: data.Dataset):
 
 def _choose(ds: data.Dataset, source: str) -> None:
     """Make ds the dataset every page uses."""
-    st.session_state["dataset"] = ds
-    st.session_state["_data_chosen"] = {"id": id(ds), "token": uuid.uuid4().hex, "source": source}
+    st.session_state[DATASET_KEY] = ds
+    st.session_state[DATASET_CHOICE_KEY] = {"id": id(ds), "token": uuid.uuid4().hex, "source": source}
 
 
 def _file_name(ds: data.Dataset) -> str:
@@ -54,7 +54,7 @@ st.caption(
 gen_tab, up_tab = st.tabs(["Generate", "Upload"])
 
 with gen_tab:
-    theory_spec = st.session_state.get("graphs")
+    theory_spec = st.session_state.get(GRAPHS_KEY)
     sources = [PRESET] + ([THEORY] if isinstance(theory_spec, graphs.GraphSpec) else [])
     source = st.radio("Graphs", sources, horizontal=True, key="data_source") if len(sources) > 1 else PRESET
     if source == THEORY:
@@ -126,32 +126,32 @@ with up_tab:
     uploaded = st.file_uploader("Dataset file (.npz)", type=["npz"], key="data_upload")
     if uploaded is not None:
         upload_key = getattr(uploaded, "file_id", None) or f"{uploaded.name}:{uploaded.size}"
-        if st.session_state.get("_data_upload_key") != upload_key:
-            st.session_state["_data_upload_key"] = upload_key
-            st.session_state["_data_upload_error"] = None
+        if st.session_state.get(UPLOAD_KEY) != upload_key:
+            st.session_state[UPLOAD_KEY] = upload_key
+            st.session_state[UPLOAD_ERROR_KEY] = None
             try:
                 stem = uploaded.name.rsplit(".", 1)[0]
                 _choose(data.load_dataset(uploaded.getvalue(), name=stem), f"uploaded file {uploaded.name}")
             except ValueError as exc:
-                st.session_state["_data_upload_error"] = f"{uploaded.name}: {exc}"
+                st.session_state[UPLOAD_ERROR_KEY] = f"{uploaded.name}: {exc}"
             except MemoryError:  # last resort: the loader's limits should refuse such a file first
-                st.session_state["_data_upload_error"] = f"{uploaded.name}: not enough memory to load this file"
-        if st.session_state.get("_data_upload_error"):
-            st.error(st.session_state["_data_upload_error"])
+                st.session_state[UPLOAD_ERROR_KEY] = f"{uploaded.name}: not enough memory to load this file"
+        if st.session_state.get(UPLOAD_ERROR_KEY):
+            st.error(st.session_state[UPLOAD_ERROR_KEY])
     else:
-        st.session_state["_data_upload_key"] = None
-        st.session_state["_data_upload_error"] = None
+        st.session_state[UPLOAD_KEY] = None
+        st.session_state[UPLOAD_ERROR_KEY] = None
 
-ds = st.session_state.get("dataset")
+ds = st.session_state.get(DATASET_KEY)
 st.divider()
 if not isinstance(ds, data.Dataset):
     st.info("No dataset chosen yet: generate one or upload a file. The Train page will use the dataset chosen here.")
     st.stop()
 
-chosen = st.session_state.get("_data_chosen") or {}
+chosen = st.session_state.get(DATASET_CHOICE_KEY) or {}
 if chosen.get("id") != id(ds):  # set elsewhere: give it a fresh identity for the caches
     chosen = {"id": id(ds), "token": uuid.uuid4().hex, "source": "set elsewhere"}
-    st.session_state["_data_chosen"] = chosen
+    st.session_state[DATASET_CHOICE_KEY] = chosen
 token = chosen["token"]
 
 st.subheader(f"Chosen dataset: {ds.name}")

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_state import use_app_navigation
+from app_state import GRAPHS_KEY, THEORY_ERROR_KEY, THEORY_READY_KEY, THEORY_VERSION_KEY, use_app_navigation
 from mechsparse import figures, graphs, theory
 
 use_app_navigation()
@@ -27,9 +27,9 @@ def _md(text: str) -> str:
 
 def _set_spec(spec: graphs.GraphSpec, *, sync_widgets: bool = True) -> None:
     """Make spec the current graph; sync the editing widgets unless they are already drawn this run."""
-    ss["graphs"] = spec
-    ss["_theory_error"] = None
-    ss["_theory_ver"] = ss.get("_theory_ver", 0) + 1
+    ss[GRAPHS_KEY] = spec
+    ss[THEORY_ERROR_KEY] = None
+    ss[THEORY_VERSION_KEY] = ss.get(THEORY_VERSION_KEY, 0) + 1
     if sync_widgets:
         ss["theory_dz"] = spec.dz
         if spec.ga is not None:
@@ -46,7 +46,7 @@ def _try(build) -> None:
     try:
         spec = build()
     except ValueError as exc:
-        ss["_theory_error"] = str(exc)
+        ss[THEORY_ERROR_KEY] = str(exc)
         return
     _set_spec(spec)
 
@@ -70,7 +70,7 @@ def _on_random() -> None:
 def _on_resize() -> None:
     _try(
         lambda: graphs.resize(
-            ss["graphs"],
+            ss[GRAPHS_KEY],
             int(ss["theory_dz"]),
             int(ss["theory_da"]),
             use_ga=bool(ss["theory_use_ga"]),
@@ -91,11 +91,11 @@ def _matrix_editor(g: np.ndarray, kind: str, ver: int) -> np.ndarray:
 
 # ---------------------------------------------------------------- state: first visit reads the link
 
-if not ss.get("_theory_ready"):
-    ss["_theory_ready"] = True
+if not ss.get(THEORY_READY_KEY):
+    ss[THEORY_READY_KEY] = True
     link = st.query_params.get("g")
     url_error = None
-    start = ss.get("graphs") or graphs.preset(graphs.DEFAULT_PRESET)
+    start = ss.get(GRAPHS_KEY) or graphs.preset(graphs.DEFAULT_PRESET)
     if link:
         try:
             start = graphs.decode(link)
@@ -103,11 +103,11 @@ if not ss.get("_theory_ready"):
             url_error = f"cannot open the graph in this link ({exc}); showing the default preset instead"
             start = graphs.preset(graphs.DEFAULT_PRESET)
     _set_spec(start)
-    ss["_theory_error"] = url_error
+    ss[THEORY_ERROR_KEY] = url_error
 
-ss.setdefault("_theory_ver", 0)
-ss.setdefault("_theory_error", None)
-current: graphs.GraphSpec = ss["graphs"]
+ss.setdefault(THEORY_VERSION_KEY, 0)
+ss.setdefault(THEORY_ERROR_KEY, None)
+current: graphs.GraphSpec = ss[GRAPHS_KEY]
 for key, value in {
     "theory_preset": graphs.DEFAULT_PRESET,
     "theory_dz": current.dz,
@@ -158,8 +158,8 @@ with left:
         c2.number_input("actions da", 0, 99, key="theory_da", on_change=_on_resize)
         c1.toggle("use Ga (actions → latents)", key="theory_use_ga", on_change=_on_resize)
         c2.toggle("use Gz (z_t-1 → z_t)", key="theory_use_gz", on_change=_on_resize)
-        spec = ss["graphs"]
-        ver = ss["_theory_ver"]
+        spec = ss[GRAPHS_KEY]
+        ver = ss[THEORY_VERSION_KEY]
         new_ga = new_gz = None
         if spec.ga is not None:
             st.markdown("**Ga**: tick a cell when action a_l (column) drives latent z_i (row)")
@@ -171,7 +171,7 @@ with left:
         if edited != spec:
             _set_spec(edited, sync_widgets=False)
 
-spec: graphs.GraphSpec = ss["graphs"]
+spec: graphs.GraphSpec = ss[GRAPHS_KEY]
 shown_name = next((n for n in graphs.PRESETS if graphs.preset(n) == spec), None)
 showing.markdown(
     f"Showing preset **{shown_name}**"
@@ -184,8 +184,8 @@ if st.query_params.get("g") != code:
     st.query_params["g"] = code
 
 with right:
-    if ss["_theory_error"]:
-        st.error(ss["_theory_error"])
+    if ss[THEORY_ERROR_KEY]:
+        st.error(ss[THEORY_ERROR_KEY])
     if report.complete:
         st.success("### Verdict: complete disentanglement\nEvery latent is identified (C is the identity).")
     else:

@@ -38,29 +38,41 @@ def _pick_dataset(source: str, preset_name: str, n: int, seed: int) -> tuple[dat
     return ds, ds.name
 
 
-def _config_form():
-    """The New run form; returns the values when Start is pressed, else None."""
-    with st.form("new-run", border=True):
-        c1, c2, c3 = st.columns(3)
-        source = c1.radio("Data", SOURCES, index=0, key="train_source")
-        presets = list(graphs.PRESETS)
-        preset_name = c1.selectbox(
+def _data_inputs(col) -> dict:
+    presets = list(graphs.PRESETS)
+    return {
+        "source": col.radio("Data", SOURCES, index=0, key="train_source"),
+        "preset": col.selectbox(
             "Preset",
             presets,
             index=presets.index(graphs.DEFAULT_PRESET),
             key="train_preset",
             help="Used when Data is 'Preset'.",
-        )
-        n = c1.number_input("Samples (preset / Theory graphs)", 1_000, 1_000_000, 20_000, step=1_000, key="train_n")
-        sparsity = c2.radio(
+        ),
+        "n": int(col.number_input("Samples (preset / Theory graphs)", 1_000, 1_000_000, 20_000, 1_000, key="train_n")),
+        "dz": col.number_input(
+            "Learned latents dz",
+            1,
+            graphs.MAX_DIM,
+            None,
+            key="train_dz",
+            placeholder="the data's true dz",
+            help="Needed only for a dataset that carries neither z nor graphs.",
+        ),
+    }
+
+
+def _sparsity_inputs(col) -> dict:
+    return {
+        "sparsity": col.radio(
             "Sparsity regularisation",
             training.SPARSITY_MODES[::-1],
             horizontal=True,
             key="train_sparsity",
             help="constraint: expected edge count <= bound (Lagrangian); penalty: coefficient x expected edges; "
             "none: the unregularised baseline.",
-        )
-        bound = c2.number_input(
+        ),
+        "bound": col.number_input(
             "Constraint bound (edges)",
             0.0,
             1000.0,
@@ -69,60 +81,37 @@ def _config_form():
             key="train_bound",
             placeholder="true edge count",
             help="Target for the expected number of edges. Empty: the true edge count of the data's graphs.",
-        )
-        penalty = c2.number_input(
-            "Penalty coefficient",
-            0.0,
-            1000.0,
-            None,
-            key="train_penalty",
-            placeholder="tuned default",
-        )
-        seed = c2.number_input("Seed", 0, 2**31 - 1, 0, key="train_seed")
-        dz = c1.number_input(
-            "Learned latents dz",
-            1,
-            graphs.MAX_DIM,
-            None,
-            key="train_dz",
-            placeholder="the data's true dz",
-            help="Needed only for a dataset that carries neither z nor graphs.",
-        )
-        model_size = c3.selectbox(
-            "Model size",
-            training.MODEL_SIZES,
-            index=training.MODEL_SIZES.index(DEFAULT_MODEL_SIZE),
-            key="train_model_size",
-        )
-        max_seconds = c3.number_input(
-            "Time limit (s)", 1, 24 * 3600, None, step=30, key="train_max_seconds", placeholder="none"
-        )
-        max_steps = c3.number_input(
-            "Step limit", 1, 10_000_000, None, step=1000, key="train_max_steps", placeholder="tuned default"
-        )
-        device = c3.selectbox(
-            "Device",
-            training.DEVICES,
-            key="train_device",
-            help=f"auto picks CUDA when present. Here: {device_label()}.",
-        )
-        started = st.form_submit_button("Start training", type="primary")
-    if not started:
-        return None
-    return {
-        "source": source,
-        "preset": preset_name,
-        "n": int(n),
-        "sparsity": sparsity,
-        "bound": bound,
-        "penalty": penalty,
-        "seed": int(seed),
-        "model_size": model_size,
-        "max_seconds": max_seconds,
-        "max_steps": max_steps,
-        "device": device,
-        "dz": dz,
+        ),
+        "penalty": col.number_input(
+            "Penalty coefficient", 0.0, 1000.0, None, key="train_penalty", placeholder="tuned default"
+        ),
+        "seed": int(col.number_input("Seed", 0, 2**31 - 1, 0, key="train_seed")),
     }
+
+
+def _limit_inputs(col) -> dict:
+    sizes = training.MODEL_SIZES
+    return {
+        "model_size": col.selectbox("Model size", sizes, index=sizes.index(DEFAULT_MODEL_SIZE), key="train_model_size"),
+        "max_seconds": col.number_input(
+            "Time limit (s)", 1, 24 * 3600, None, step=30, key="train_max_seconds", placeholder="none"
+        ),
+        "max_steps": col.number_input(
+            "Step limit", 1, 10_000_000, None, step=1000, key="train_max_steps", placeholder="tuned default"
+        ),
+        "device": col.selectbox(
+            "Device", training.DEVICES, key="train_device", help=f"auto: CUDA when present. Here: {device_label()}."
+        ),
+    }
+
+
+def _config_form() -> dict | None:
+    """The New run form; returns the values when Start is pressed, else None."""
+    with st.form("new-run", border=True):
+        c1, c2, c3 = st.columns(3)
+        values = _data_inputs(c1) | _sparsity_inputs(c2) | _limit_inputs(c3)
+        started = st.form_submit_button("Start training", type="primary")
+    return values if started else None
 
 
 def _start(form: dict) -> str:
