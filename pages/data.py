@@ -4,7 +4,15 @@ import uuid
 
 import streamlit as st
 
-from app_state import DATASET_CHOICE_KEY, DATASET_KEY, GRAPHS_KEY, UPLOAD_ERROR_KEY, UPLOAD_KEY, use_app_navigation
+from app_state import (
+    DATASET_CHOICE_KEY,
+    DATASET_KEY,
+    GRAPHS_KEY,
+    UPLOAD_ERROR_KEY,
+    UPLOAD_KEY,
+    escape_markdown,
+    use_app_navigation,
+)
 from mechsparse import data, figures, graphs, previews, synthetic
 
 SIZES = [1_000, 5_000, 10_000, 50_000, 100_000, 500_000, 1_000_000]
@@ -112,7 +120,7 @@ with gen_tab:
                 ds = _generate(graphs.encode(spec), name, kind, variant, int(n), int(t), int(dx), int(seed), float(obs))
             _choose(ds, "generated")
         except ValueError as exc:
-            st.error(str(exc))
+            st.error(escape_markdown(exc))
         except MemoryError:  # last resort: generate's limits should refuse such a size first
             st.error("not enough memory to generate this dataset: choose fewer samples N, steps T or a smaller dx")
 
@@ -137,7 +145,7 @@ with up_tab:
             except MemoryError:  # last resort: the loader's limits should refuse such a file first
                 st.session_state[UPLOAD_ERROR_KEY] = f"{uploaded.name}: not enough memory to load this file"
         if st.session_state.get(UPLOAD_ERROR_KEY):
-            st.error(st.session_state[UPLOAD_ERROR_KEY])
+            st.error(escape_markdown(st.session_state[UPLOAD_ERROR_KEY]))
     else:
         st.session_state[UPLOAD_KEY] = None
         st.session_state[UPLOAD_ERROR_KEY] = None
@@ -154,8 +162,8 @@ if chosen.get("id") != id(ds):  # set elsewhere: give it a fresh identity for th
     st.session_state[DATASET_CHOICE_KEY] = chosen
 token = chosen["token"]
 
-st.subheader(f"Chosen dataset: {ds.name}")
-st.success(f"The Train page will use this dataset ({chosen['source']}).")
+st.subheader(f"Chosen dataset: {escape_markdown(ds.name)}")
+st.success(f"The Train page will use this dataset ({escape_markdown(chosen['source'])}).")
 info = ds.info
 if "kind" in info:
     extra = f", observational share {info['obs_share']:.2f}" if "obs_share" in info else ""

@@ -10,7 +10,14 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_state import GRAPHS_KEY, THEORY_ERROR_KEY, THEORY_READY_KEY, THEORY_VERSION_KEY, use_app_navigation
+from app_state import (
+    GRAPHS_KEY,
+    THEORY_ERROR_KEY,
+    THEORY_READY_KEY,
+    THEORY_VERSION_KEY,
+    escape_markdown,
+    use_app_navigation,
+)
 from mechsparse import figures, graphs, theory
 
 use_app_navigation()
@@ -185,7 +192,7 @@ if st.query_params.get("g") != code:
 
 with right:
     if ss[THEORY_ERROR_KEY]:
-        st.error(ss[THEORY_ERROR_KEY])
+        st.error(escape_markdown(ss[THEORY_ERROR_KEY]))
     if report.complete:
         st.success("### Verdict: complete disentanglement\nEvery latent is identified (C is the identity).")
     else:

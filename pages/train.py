@@ -161,7 +161,7 @@ def _controls(view: RunView) -> None:
             registry.start(view.run_id, resume=True)
             st.rerun()
         except (ValueError, JobLimitError, OSError) as exc:
-            st.error(str(exc))
+            st.error(escape_markdown(exc))
     if view.status == "failed":
         st.error(f"This run failed: {escape_markdown(view.message)}")
 
@@ -230,7 +230,7 @@ with st.expander("New run", expanded=run_id is None):
     try:
         form = _config_form()
     except Exception as exc:  # noqa: BLE001 - configuration must never show a traceback
-        st.error(f"Cannot build the form: {exc}")
+        st.error(escape_markdown(f"Cannot build the form: {exc}"))
 if form is not None:
     try:
         run_id = _start(form)

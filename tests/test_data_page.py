@@ -143,3 +143,12 @@ def test_changing_preset_keeps_the_kind_valid(at):
     assert at.selectbox(key="data_kind").options == ["action", "intervention"]
     at.button(key="data_generate").click().run()
     assert at.session_state["dataset"].info["kind"] in ("action", "intervention")
+
+
+def test_an_uploaded_file_name_is_shown_as_text_not_markdown(at):
+    x = np.random.default_rng(0).standard_normal((50, 1, 4))
+    _upload(at, "**big** :red[x].npz", _npz(x=x))
+    assert at.session_state["dataset"].name == "**big** :red[x]"
+    assert any("\\*\\*big\\*\\* \\:red\\[x\\]" in h.value for h in at.subheader)
+    _upload(at, "[link](javascript:1).npz", b"junk")
+    assert any("\\[link\\]\\(javascript\\:1\\)" in e.value for e in at.error)
