@@ -8,20 +8,16 @@ data is decoded, so a small file cannot make the loader allocate more than the l
 
 from __future__ import annotations
 
-import contextlib
 import io
-import lzma
 import math
 import os
 import zipfile
-import zlib
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import BinaryIO, NamedTuple
+from typing import BinaryIO
 
 import numpy as np
 
-from mechsparse import graphs
+from mechsparse import graphs, npzfile
 from mechsparse.atomic import write_atomic
 from mechsparse.graphs import GraphSpec
 
@@ -40,7 +36,6 @@ small share of an ordinary machine's memory; 512 MiB still holds 1,000,000 sampl
 dx = 100 with da, dz <= 14). da and dz are bounded by graphs.MAX_DIM, like the graphs themselves."""
 
 _FLOAT_BYTES = 4  # x, a and z are float32 in memory
-_READ_BYTES = 1 << 22  # bytes decoded per read when loading a member (bounds the temporary buffer)
 ALLOWED_KEYS = ("x", "a", "z", "ga", "gz")
 _GRAPH_KEYS = ("ga", "gz")
 _DESCRIBE = {
@@ -266,18 +261,9 @@ def save_dataset(path: str | os.PathLike | BinaryIO, ds: Dataset) -> None:
     checked = validate_arrays({k: getattr(ds, k) for k in ALLOWED_KEYS if getattr(ds, k) is not None}, ds.name)
     arrays = {k: getattr(checked, k) for k in ALLOWED_KEYS if getattr(checked, k) is not None}  # as load gives them
     if isinstance(path, str | os.PathLike):
-        write_atomic(path, lambda fh: _write_npz(fh, arrays))  # unique temp file, fsync, removed on failure
+        write_atomic(path, lambda fh: npzfile.write_npz(fh, arrays))  # unique temp file, fsync, removed on failure
     else:
-        _write_npz(path, arrays)
-
-
-def _write_npz(fh: BinaryIO, arrays: dict[str, np.ndarray]) -> None:
-    """The same archive numpy.savez writes, but with a fixed timestamp: same dataset, same file bytes."""
-    with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
-        for key, arr in arrays.items():
-            entry = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            with zf.open(entry, "w", force_zip64=True) as out:
-                np.lib.format.write_array(out, np.ascontiguousarray(arr), allow_pickle=False)
+        npzfile.write_npz(path, arrays)
 
 
 def dataset_bytes(ds: Dataset) -> bytes:
@@ -287,122 +273,6 @@ def dataset_bytes(ds: Dataset) -> bytes:
     return buf.getvalue()
 
 
-class _Header(NamedTuple):
-    """What a member's .npy header declares, read before any of its data; offset: where the data starts."""
-
-    shape: tuple[int, ...]
-    fortran: bool
-    dtype: np.dtype
-    offset: int
-
-
-# what a damaged, encrypted or oddly compressed archive raises while a member is read
-_DAMAGED = (OSError, EOFError, RuntimeError, NotImplementedError, zipfile.BadZipFile, zlib.error, lzma.LZMAError)
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
-
-
-def _members(zf: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
-    """Archive members by array name ('x' for x.npy); unknown, repeated or non-.npy members are refused."""
-    members: dict[str, zipfile.ZipInfo] = {}
-    for info in zf.infolist():
-        key = info.filename.removesuffix(".npy")
-        if key in members:
-            raise ValueError(f"array {key!r} appears twice in the archive")
-        members[key] = info
-    _check_keys(members)
-    for key, info in members.items():
-        if not info.filename.endswith(".npy"):
-            raise ValueError(f"array {key!r} cannot be read: it is not a .npy array inside the archive")
-    return members
-
-
-def _read_header(zf: zipfile.ZipFile, key: str, info: zipfile.ZipInfo) -> _Header:
-    """The member's .npy header; its dtype is checked here, its shape by check_shapes, its size against the zip."""
-    try:
-        with zf.open(info) as fh:
-            version = np.lib.format.read_magic(fh)
-            if version == (1, 0):
-                shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
-            elif version == (2, 0):
-                shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
-            else:
-                raise ValueError(f"unsupported .npy format version {version[0]}.{version[1]}")
-            header = _Header(tuple(shape), bool(fortran), np.dtype(dtype), fh.tell())
-    except ValueError as exc:
-        raise ValueError(f"array {key!r} cannot be read: {_one_line(exc)}") from None
-    except _DAMAGED as exc:
-        raise ValueError(f"array {key!r} cannot be read: the archive is damaged ({_one_line(exc)})") from None
-    _check_dtype(key, header.dtype)
-    return header
-
-
-def _check_member_size(key: str, info: zipfile.ZipInfo, header: _Header) -> None:
-    declared = math.prod(header.shape) * header.dtype.itemsize
-    if info.file_size != header.offset + declared:
-        raise ValueError(
-            f"array {key!r} is damaged: its header declares {declared:,} bytes of data but the archive holds "
-            f"{max(0, info.file_size - header.offset):,}"
-        )
-
-
-def _read_floats(fh: BinaryIO, key: str, header: _Header) -> np.ndarray:
-    """Decode the member's data block by block straight into one float32 array (the only full-size allocation)."""
-    out = np.empty(header.shape, dtype=np.float32)
-    # Fortran order stores out.T in C order; .flat fills that view without a copy
-    target = out.T.flat if header.fortran else out.reshape(-1)
-    itemsize = header.dtype.itemsize
-    per_read = max(1, _READ_BYTES // itemsize)
-    for lo in range(0, out.size, per_read):
-        count = min(per_read, out.size - lo)
-        raw = fh.read(count * itemsize)
-        if len(raw) != count * itemsize:
-            raise ValueError(f"array {key!r} is damaged: its data ends before the size its header declares")
-        with np.errstate(over="ignore", invalid="ignore"):  # overflow becomes inf, refused by the check below
-            target[lo : lo + count] = np.frombuffer(raw, dtype=header.dtype)
-    _check_finite(out, key)
-    return out
-
-
-def _read_member(zf: zipfile.ZipFile, key: str, info: zipfile.ZipInfo, header: _Header) -> np.ndarray:
-    try:
-        with zf.open(info) as fh:
-            fh.read(header.offset)
-            if key in _GRAPH_KEYS:  # at most graphs.MAX_DIM squared values, checked before
-                count = math.prod(header.shape)
-                flat = np.frombuffer(fh.read(count * header.dtype.itemsize), dtype=header.dtype, count=count)
-                order = "F" if header.fortran else "C"
-                return _to_graph(flat.reshape(header.shape, order=order), key)
-            return _read_floats(fh, key, header)
-    except _DAMAGED as exc:
-        raise ValueError(f"array {key!r} cannot be read: the archive is damaged ({_one_line(exc)})") from None
-
-
-def _open(source: str | os.PathLike | bytes | BinaryIO, name: str | None) -> tuple[BinaryIO | Path, str]:
-    if isinstance(source, bytes | bytearray | memoryview):
-        return io.BytesIO(bytes(source)), name or "uploaded"
-    if isinstance(source, str | os.PathLike):
-        path = Path(source)
-        if not path.is_file():
-            raise ValueError(f"cannot read {str(path)!r}: no such file")
-        return path, name or path.stem
-    return source, name or Path(str(getattr(source, "name", "uploaded"))).stem
-
-
-def _starts_like_npy(handle: BinaryIO | Path) -> bool:
-    """Whether the source is one .npy array rather than an archive (for a clearer message)."""
-    try:
-        with open(handle, "rb") if isinstance(handle, Path) else contextlib.nullcontext(handle) as fh:
-            start = fh.tell()
-            head = fh.read(6)
-            fh.seek(start)
-        return head == b"\x93NUMPY"
-    except (OSError, ValueError):
-        return False
-
-
 def load_dataset(source: str | os.PathLike | bytes | BinaryIO, name: str | None = None) -> Dataset:
     """Read and validate a dataset .npz from a path, bytes or a binary file object (e.g. an uploaded file).
 
@@ -410,19 +280,30 @@ def load_dataset(source: str | os.PathLike | bytes | BinaryIO, name: str | None 
     is decoded; then the data is decoded block by block into float32 (graphs int8), never with pickle. Every
     problem is a one-line ValueError naming the array and what is wrong.
     """
-    handle, label = _open(source, name)
+    handle, label = npzfile.open_source(source, name)
     not_npz = "file is not an .npz archive (write one with numpy.savez(file, x=..., a=..., z=...))"
-    if _starts_like_npy(handle):
+    if npzfile.starts_like_npy(handle):
         raise ValueError(not_npz.replace("archive", "archive: it holds a single array"))
+    listed = npzfile.directory_size(handle)
+    if listed is not None and listed > npzfile.MAX_DIRECTORY_BYTES:
+        raise ValueError(f"the archive lists {listed:,} bytes of entries; a dataset file has at most five arrays")
     try:
         zf = zipfile.ZipFile(handle)
-    except (ValueError, *_DAMAGED) as exc:
+    except (ValueError, *npzfile.DAMAGED) as exc:
         raise ValueError(not_npz) from exc
     with zf:
-        members = _members(zf)
-        headers = {key: _read_header(zf, key, info) for key, info in members.items()}
+        members = npzfile.members(zf)
+        _check_keys(members)
+        npzfile.check_npy_members(members)
+        headers = {key: npzfile.read_header(zf, key, info) for key, info in members.items()}
+        for key, header in headers.items():
+            _check_dtype(key, header.dtype)
         check_shapes({key: header.shape for key, header in headers.items()})
         for key, header in headers.items():
-            _check_member_size(key, members[key], header)
-        arrays = {key: _read_member(zf, key, members[key], headers[key]) for key in ALLOWED_KEYS if key in members}
+            npzfile.check_member_size(key, members[key], header)
+        arrays = {}
+        for key in (k for k in ALLOWED_KEYS if k in members):
+            graph = key in _GRAPH_KEYS  # at most graphs.MAX_DIM squared values, checked above
+            arr = npzfile.read_member(zf, key, members[key], headers[key], as_float32=not graph)
+            arrays[key] = _to_graph(arr, key) if graph else _to_float32(arr, key)  # float32 already: no copy
     return _build(arrays, label, None)

@@ -164,3 +164,23 @@ def test_the_limits_are_stated_in_the_readme():
     assert "Dataset files and their limits" in readme
     for number in (f"{data.MAX_ROWS:,}", f"{data.MAX_DX:,}", f"{data.MAX_DATASET_BYTES // 2**20} MiB"):
         assert number in readme, number
+
+
+def test_an_archive_with_a_huge_table_of_contents_is_refused_before_zipfile_reads_it(monkeypatch):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for k in range(3000):
+            zf.writestr(f"pad{k:05d}.npy", b"")
+    read_directory = []
+    monkeypatch.setattr(zipfile.ZipFile, "_RealGetContents", lambda self: read_directory.append(1))
+    with pytest.raises(ValueError, match="lists .* bytes of entries"):
+        data.load_dataset(buf.getvalue())
+    assert not read_directory  # refused from the end record alone
+
+
+def test_zip64_archives_still_load():
+    x = np.random.default_rng(0).standard_normal((20, 1, 3)).astype(np.float32)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", allowZip64=True) as zf, zf.open("x.npy", "w", force_zip64=True) as out:
+        np.lib.format.write_array(out, x)
+    np.testing.assert_array_equal(data.load_dataset(buf.getvalue()).x, x)
