@@ -244,7 +244,7 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lr", type=float, help="learning rate of the networks")
     p.add_argument("--mask-lr", type=float, help="learning rate of the mask logits")
     p.add_argument("--eval-every", type=int, help="steps between evaluations")
-    p.add_argument("--threads", type=int, help="CPU threads for torch (default: by model size, 1 for tiny and small)")
+    p.add_argument("--threads", type=int, help="CPU threads for torch (default: by model size, 1 for all but paper)")
     p.add_argument(
         "--save-every",
         type=float,

@@ -37,7 +37,7 @@ class ModelSize:
 MODEL_PRESETS: dict[str, ModelSize] = {
     "tiny": ModelSize(64, 2, 32, 2, cpu_threads=1),
     "small": ModelSize(128, 2, 64, 2, cpu_threads=1),
-    "medium": ModelSize(256, 3, 128, 2, cpu_threads=2),
+    "medium": ModelSize(256, 3, 128, 2, cpu_threads=1),  # 2 threads: +33% alone, -82% beside a second run
     "paper": ModelSize(512, 6, 512, 5, cpu_threads=None),
 }
 MODEL_SIZES = tuple(MODEL_PRESETS)

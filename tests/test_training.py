@@ -256,11 +256,11 @@ def test_model_sizes_are_named_and_threads_default_per_size(monkeypatch):
     assert training.MODEL_SIZES == ("tiny", "small", "medium", "paper")
     small = training.MODEL_PRESETS["small"]
     assert (small.hidden, small.layers, small.transition_hidden, small.transition_layers) == (128, 2, 64, 2)
-    assert [training.default_threads(TrainConfig(model_size=m)) for m in training.MODEL_SIZES] == [1, 1, 2, None]
+    assert [training.default_threads(TrainConfig(model_size=m)) for m in training.MODEL_SIZES] == [1, 1, 1, None]
     assert training.default_threads(TrainConfig(model_size="paper", threads=3)) == 3
     calls = []
     monkeypatch.setattr(torch, "set_num_threads", calls.append)
-    assert training.apply_threads(TrainConfig(model_size="medium", device="cpu")) == 2
+    assert training.apply_threads(TrainConfig(model_size="medium", device="cpu", threads=2)) == 2
     assert training.apply_threads(TrainConfig(model_size="paper", device="cpu")) is None
     assert calls == [2]
 
