@@ -44,6 +44,13 @@ def _answers(url: str) -> bool:
         return False
 
 
+@pytest.fixture()
+def runs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh MECHSPARSE_RUNS_DIR for one test (runs are never written to ./runs)."""
+    monkeypatch.setenv("MECHSPARSE_RUNS_DIR", str(tmp_path / "runs"))
+    return tmp_path / "runs"
+
+
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Start `streamlit run app.py` headless on a free loopback port; yield its base URL; stop it afterwards.

@@ -10,18 +10,10 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from mechsparse import runs
 from mechsparse.jobs import JobRegistry
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture()
-def runs_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("MECHSPARSE_RUNS_DIR", str(tmp_path / "runs"))
-    return tmp_path / "runs"
 
 
 def _start_cli(runs_dir: Path) -> subprocess.Popen:

@@ -14,12 +14,6 @@ from mechsparse.runlock import RunBusyError, RunLock
 from mechsparse.training import default_config
 
 
-@pytest.fixture()
-def runs_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("MECHSPARSE_RUNS_DIR", str(tmp_path / "runs"))
-    return tmp_path / "runs"
-
-
 @pytest.fixture(scope="module")
 def tiny():
     return synthetic.generate(graphs.preset("teach-nested"), 600, seed=0, name="teach-nested")

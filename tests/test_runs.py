@@ -19,12 +19,6 @@ from mechsparse.training import default_config
 
 
 @pytest.fixture()
-def runs_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("MECHSPARSE_RUNS_DIR", str(tmp_path / "runs"))
-    return tmp_path / "runs"
-
-
-@pytest.fixture()
 def tiny_dataset():
     return synthetic.generate(graphs.preset("teach-nested"), 200, seed=1, name="teach-nested")
 
