@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import streamlit as st
 
 from app_state import DATASET_KEY, GRAPHS_KEY, device_label, escape_markdown, job_registry, use_app_navigation
@@ -135,7 +137,8 @@ def _start(form: dict) -> str:
     try:
         registry.start(run_id)
     except BaseException:
-        runs.delete_run(run_id)
+        with contextlib.suppress(ValueError, OSError):  # never mask why the start failed
+            runs.delete_run(run_id)
         raise
     return run_id
 
