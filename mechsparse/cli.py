@@ -149,13 +149,22 @@ class _Printer:
             self.last = now
 
 
+SIGNAL_STOPS = {signal.SIGINT: ("interrupted (SIGINT)", 130), signal.SIGTERM: ("terminated (SIGTERM)", 143)}
+
+
 @contextlib.contextmanager
 def _stop_on_signals(flag: runner.StopFlag):
-    """SIGINT and SIGTERM end the run cleanly (saved, resumable) instead of killing it."""
-    names = {signal.SIGINT: "interrupted (SIGINT)", signal.SIGTERM: "terminated (SIGTERM)"}
-    previous = {sig: signal.signal(sig, lambda s, _f: flag.stop(names[s])) for sig in names}
+    """SIGINT and SIGTERM end the run cleanly (saved, resumable) instead of killing it; yields a dict that gets
+    the shell's exit code for the signal that stopped the run (130 or 143)."""
+    caught: dict[str, int] = {}
+
+    def handle(sig: int, _frame) -> None:
+        reason, caught["exit_code"] = SIGNAL_STOPS[sig]
+        flag.stop(reason)
+
+    previous = {sig: signal.signal(sig, handle) for sig in SIGNAL_STOPS}
     try:
-        yield
+        yield caught
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -183,8 +192,7 @@ def _train_config(args: argparse.Namespace, ds: data.Dataset) -> training.TrainC
     if args.hetero:
         overrides["hetero"] = True
     config = training.default_config(ds, **overrides)
-    training.check_trainable(ds, config)
-    training.resolve_device(config.device)
+    training.check_trainable(ds, config)  # also refuses 'cuda' without a GPU
     return config
 
 
@@ -206,7 +214,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     )
     del ds  # the loop reads the dataset back from the run folder, like any process that resumes it
     flag, printer = runner.StopFlag(), _Printer()
-    with _stop_on_signals(flag):
+    with _stop_on_signals(flag) as caught:
         outcome = runner.train_run(folder, control=flag, on_step=printer, save_every=args.save_every)
     if outcome.status == "deleted" or not (folder / "summary.json").exists():
         print(f"error: {outcome.message}", file=sys.stderr)
@@ -221,7 +229,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"error: {outcome.message}", file=sys.stderr)
     if outcome.status == "stopped":
         print(f"{outcome.message}; resume it from the Train page or Runs page", file=sys.stderr)
-        return 143 if "SIGTERM" in outcome.message else 130
+        return caught.get("exit_code", EXIT_CODES["stopped"])
     return EXIT_CODES[outcome.status]
 
 

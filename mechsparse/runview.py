@@ -1,7 +1,7 @@
 """What a page shows about one run at one instant: the live job's state when this app trains it, else the folder's.
 
 The Train page and any other view ask ``run_view(run_id, registry)`` instead of deciding status, messages, what
-can be resumed and how far the run has come themselves.
+can be resumed themselves (how far it has come is Snapshot.progress).
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from mechsparse import graphs, runs
-from mechsparse.evaluation import Snapshot, progress_fraction
+from mechsparse.evaluation import Snapshot
 from mechsparse.jobs import JobRegistry
 
-ENDED = ("finished", "stopped", "failed")
+ENDED = ("finished", "stopped", "failed")  # a run that trains no more
 RESUMABLE = ("stopped", "interrupted", "failed")
 MESSAGES = {
     "interrupted": "the process training this run ended without finishing it (an app restart, a killed command "
@@ -34,26 +34,12 @@ class RunView:
     message: str
     snapshot: Snapshot | None
     history: pd.DataFrame
-    config: dict
     true_graphs: graphs.GraphSpec | None
     live: bool  # this app's worker trains it: pause / resume / stop apply
 
     @property
     def can_resume(self) -> bool:
         return not self.live and self.status in RESUMABLE
-
-    @property
-    def follows_disk(self) -> bool:
-        """Another process trains it: the view should refresh from the folder now and then."""
-        return self.status == "running elsewhere"
-
-    @property
-    def progress(self) -> float:
-        """Fraction of the run's step or time limit reached, whichever is further."""
-        if self.snapshot is None:
-            return 0.0
-        c = self.config
-        return progress_fraction(self.snapshot.step, c.get("max_steps"), self.snapshot.elapsed, c.get("max_seconds"))
 
 
 def run_view(run_id: str, registry: JobRegistry) -> RunView:
@@ -74,7 +60,6 @@ def run_view(run_id: str, registry: JobRegistry) -> RunView:
         message=str(message or ""),
         snapshot=snapshot,
         history=history,
-        config=record.config,
         true_graphs=record.true_graphs,
         live=job is not None and job.alive,
     )

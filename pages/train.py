@@ -9,7 +9,7 @@ import streamlit as st
 from app_state import DATASET_KEY, GRAPHS_KEY, device_label, escape_markdown, job_registry, use_app_navigation
 from mechsparse import data, figures, graphs, runs, synthetic, training
 from mechsparse.jobs import JobLimitError
-from mechsparse.runview import RunView, run_view
+from mechsparse.runview import ENDED, RunView, run_view
 
 SOURCES = ("Preset", "Graphs from the Theory page", "Dataset from the Data page")
 REFRESH_SECONDS = 1.0
@@ -130,8 +130,7 @@ def _start(form: dict) -> str:
         if form[key] is not None:
             overrides[key] = cast(form[key])
     config = training.default_config(ds, **overrides)
-    training.check_trainable(ds, config)
-    training.resolve_device(config.device)  # refuse 'cuda' without a GPU before anything is written
+    training.check_trainable(ds, config)  # every refusal (a missing bound, 'cuda' without a GPU) before any write
     registry.check_capacity()
     run_id = runs.create_run(ds, config, name).name
     try:
@@ -178,12 +177,12 @@ def render_run(run_id: str) -> None:
         st.info("Starting: building the model and the first snapshot…")
         return
     st.progress(
-        view.progress,
+        snap.progress,
         text=f"step {snap.step:,} · {snap.elapsed:.0f} s · {snap.steps_per_second:.1f} steps/s · device {snap.device}",
     )
     _headline(snap)
     _panels(view)
-    if not view.live and view.status in ("finished", "stopped", "failed"):
+    if not view.live and view.status in ENDED:
         st.caption(f"Saved in {runs.run_path(run_id)}")
 
 
