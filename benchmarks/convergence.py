@@ -1,6 +1,7 @@
 """Time-to-threshold benchmark of the training engine (results in BENCHMARKS.md; not part of the tests).
 
-Each (case, seed) runs in a fresh subprocess with its own time budget, so peak memory (ru_maxrss) is per run.
+Each (case, seed) runs in a fresh subprocess on one dataset (``--data-seed``, default 0: the spread over seeds
+measures the method, not the data) with its own time budget, so peak memory (ru_maxrss) is per run.
 Prints one markdown table: median and range over seeds of the time to reach the case's threshold, final metrics,
 steps per second and peak memory.
 
@@ -64,9 +65,29 @@ CASES: dict[str, dict] = {
         "seconds": 600,
     },
 }
+# temporal cases of the temporal-training issue: same data (100k samples) and budget rules as time-nondiag
+_TIME = {"metric": "mcc", "thresholds": (0.85,), "n": 100_000, "seconds": 600}
+CASES |= {
+    "time-nondiag-none": {**_TIME, "preset": "time-nondiag", "overrides": {"sparsity": "none"}},
+    "time-nondiag-oracle": {**_TIME, "preset": "time-nondiag", "overrides": {"masks": "oracle"}},
+    "time-nondiag-k2": {**_TIME, "preset": "time-nondiag", "variant": "k=2", "overrides": {}},
+    "time-nondiag-no_suff_var": {**_TIME, "preset": "time-nondiag", "variant": "no_suff_var", "overrides": {}},
+    **{
+        f"time-nondiag-bound{b}": {**_TIME, "preset": "time-nondiag", "overrides": {"bound": float(b)}}
+        for b in (40, 50, 55, 75)
+    },
+    "time-diag": {**_TIME, "preset": "time-diag", "thresholds": (0.95,), "seconds": 300, "overrides": {}},
+    "time-block-diag": {
+        **_TIME, "preset": "time-block-diag", "metric": "r_con", "thresholds": (0.95,), "seconds": 300, "overrides": {}
+    },
+    "time-block-nondiag": {
+        **_TIME, "preset": "time-block-nondiag", "metric": "r_con", "thresholds": (0.95,), "seconds": 300,
+        "overrides": {},
+    },
+}  # fmt: skip
 
 
-def run_one(case: str, seed: int, seconds: float, threads: int, device: str) -> dict:
+def run_one(case: str, seed: int, seconds: float, threads: int, device: str, data_seed: int = 0) -> dict:
     """Train one case for ``seconds`` of training time and describe how it went (runs in the subprocess)."""
     import torch
 
@@ -75,7 +96,9 @@ def run_one(case: str, seed: int, seconds: float, threads: int, device: str) -> 
     torch.set_num_threads(threads)
     spec = CASES[case]
     wall = time.perf_counter()
-    ds = synthetic.generate(graphs.preset(spec["preset"]), spec["n"], seed=seed, name=spec["preset"])
+    variant = spec.get("variant", "standard")
+    spec_graphs = graphs.preset(spec["preset"])
+    ds = synthetic.generate(spec_graphs, spec["n"], seed=data_seed, name=spec["preset"], variant=variant)
     generated = time.perf_counter() - wall
     config = training.default_config(ds, seed=seed, max_seconds=seconds, device=device, **spec["overrides"])
     trainer = training.Trainer(ds, config)
@@ -90,6 +113,7 @@ def run_one(case: str, seed: int, seconds: float, threads: int, device: str) -> 
     return {
         "case": case,
         "seed": seed,
+        "data_seed": data_seed,
         "metric": metric,
         "final": summary[metric],
         "mcc": summary["mcc"],
@@ -150,6 +174,7 @@ def main() -> int:
     parser.add_argument("--cases", default=",".join(CASES), help=f"comma-separated, from: {', '.join(CASES)}")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--seconds", type=float, help="training seconds per run (default: each case's budget)")
+    parser.add_argument("--data-seed", type=int, default=0, help="one dataset for every training seed (as the authors)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--save", help="append each run's JSON line to this file")
@@ -164,7 +189,7 @@ def main() -> int:
     if args.single:
         case, seed = args.single[0], int(args.single[1])
         seconds = args.seconds or CASES[case]["seconds"]
-        print(json.dumps(run_one(case, seed, seconds, args.threads, args.device)))
+        print(json.dumps(run_one(case, seed, seconds, args.threads, args.device, args.data_seed)))
         return 0
 
     cases = [c.strip() for c in args.cases.split(",") if c.strip()]
@@ -177,7 +202,8 @@ def main() -> int:
     for case in cases:
         for seed in seeds:
             cmd = [sys.executable, __file__, "--single", case, str(seed), "--threads", str(args.threads)]
-            cmd += ["--device", args.device] + (["--seconds", str(args.seconds)] if args.seconds else [])
+            cmd += ["--device", args.device, "--data-seed", str(args.data_seed)]
+            cmd += ["--seconds", str(args.seconds)] if args.seconds else []
             proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
             if proc.returncode != 0:
                 print(f"{case} seed {seed} failed: {proc.stderr.strip().splitlines()[-1:]}", file=sys.stderr)

@@ -173,12 +173,16 @@ def _stop_on_signals(flag: runner.StopFlag):
 def _train_dataset(args: argparse.Namespace) -> tuple[data.Dataset, str]:
     if bool(args.preset) == bool(args.data):
         raise ValueError("give exactly one of --preset NAME or --data FILE.npz")
+    if args.data and args.data_seed is not None:
+        raise ValueError("--data-seed generates data, so it goes with --preset, not --data")
     if args.data:
         ds = data.load_dataset(args.data)
         return ds, ds.name
-    if not 20 <= args.n <= data.MAX_N:
-        raise ValueError(f"--n must be between 20 and {data.MAX_N:,}, got {args.n:,}")
-    return synthetic.generate(graphs.preset(args.preset), args.n, seed=args.seed, name=args.preset), args.preset
+    n = training.default_samples(args.preset) if args.n is None else args.n
+    if not 20 <= n <= data.MAX_N:
+        raise ValueError(f"--n must be between 20 and {data.MAX_N:,}, got {n:,}")
+    data_seed = args.seed if args.data_seed is None else args.data_seed
+    return synthetic.generate(graphs.preset(args.preset), n, seed=data_seed, name=args.preset), args.preset
 
 
 def _train_config(args: argparse.Namespace, ds: data.Dataset) -> training.TrainConfig:
@@ -236,9 +240,18 @@ def cmd_train(args: argparse.Namespace) -> int:
 def _add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--preset", choices=list(graphs.PRESETS), help="generate the data of a named preset")
     p.add_argument("--data", help="a dataset file (.npz with x, and optionally a, z, ga, gz)")
-    p.add_argument("--n", type=int, default=20_000, help="samples to generate with --preset (default 20000)")
+    p.add_argument(
+        "--n", type=int, help="samples to generate with --preset (default: 20000 for action data, 100000 temporal)"
+    )
     p.add_argument("--sparsity", choices=list(training.SPARSITY_MODES), default="constraint")
-    p.add_argument("--seed", type=int, default=0, help="fixes data (with --preset), initialisation and batches")
+    p.add_argument(
+        "--seed", type=int, default=0, help="fixes initialisation and batches (and the data, without --data-seed)"
+    )
+    p.add_argument(
+        "--data-seed",
+        type=int,
+        help="fixes the generated data alone (with --preset; default: --seed), so training seeds vary on one dataset",
+    )
     p.add_argument("--max-seconds", type=float, help="stop after this many training seconds")
     p.add_argument("--max-steps", type=int, help="stop after this many steps (default: the preset's tuned budget)")
     p.add_argument("--device", choices=list(training.DEVICES), default="auto")

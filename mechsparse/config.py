@@ -87,6 +87,8 @@ PARAM_RULES: dict[str, Rule] = {
     "init_logit": Rule("float", -30, 30),
     "anneal_start": Rule("int", 0, _STEPS),
     "anneal_steps": Rule("int", 0, _STEPS),
+    "anneal_from": Rule("float", 0, 1, optional=True),
+    "anneal_to": Rule("float", 0, 1, optional=True),
     "temperature": _RATE,
     "hard": Rule("bool"),
     "mask_per_sample": Rule("bool"),
@@ -124,6 +126,10 @@ class TrainConfig:
     init_logit: float = 3.0  # initial mask logit (edge probability 0.95)
     anneal_start: int = 500  # steps before the bound starts to shrink (latents form first)
     anneal_steps: int = 2000  # steps over which the bound goes from all entries to its target
+    # the same as fractions of the run's budget (max_steps or max_seconds, whichever is nearer): used instead of
+    # anneal_start / anneal_steps when both are set and the run has a limit, so a longer run anneals more slowly
+    anneal_from: float | None = None
+    anneal_to: float | None = None
     temperature: float = 1.0  # Gumbel-sigmoid temperature
     hard: bool = False  # straight-through 0/1 mask samples
     mask_per_sample: bool = True  # an independent mask draw per example (else one per minibatch, as the authors)
@@ -155,14 +161,25 @@ class TrainConfig:
             rule.check(name, getattr(self, name))
 
 
-# Tuned per kind of data (see BENCHMARKS.md); presets may refine further.
+# Tuned per kind of data (see BENCHMARKS.md); presets may refine further. Temporal data anneals the bound over a
+# share of the run (8% to 50% of its budget) instead of a fixed 2000 steps: its latents form slowly, and a graph
+# pruned before they have formed is pruned wrong (a pruned logit never comes back).
 _KIND_DEFAULTS: dict[str, dict] = {
     "action": {"max_steps": 10_000, "penalty": 16.0},
-    "time": {"max_steps": 20_000, "penalty": 0.2},
+    "time": {"max_steps": 40_000, "penalty": 0.2, "anneal_from": 0.08, "anneal_to": 0.5},
 }
 _PRESET_DEFAULTS: dict[str, dict] = {
-    name: {"max_steps": 3000} for name in graphs_mod.PRESETS if name.startswith("teach")
+    **{name: {"max_steps": 3000} for name in graphs_mod.PRESETS if name.startswith("teach")},
+    "time-nondiag": {"max_steps": 75_000},  # many parents, high frequencies: about 600 s on one CPU core
 }
+DEFAULT_SAMPLES = {"action": 20_000, "time": 100_000}  # temporal latents need more data (BENCHMARKS.md)
+
+
+def default_samples(preset_name: str) -> int:
+    """How many samples to generate for a preset by default: what its benchmarks use."""
+    if preset_name.startswith("teach"):  # small graphs, short demo runs
+        return DEFAULT_SAMPLES["action"]
+    return DEFAULT_SAMPLES[_kind_of(graphs_mod.preset(preset_name), False)]
 
 
 def _kind_of(spec: graphs_mod.GraphSpec | None, temporal: bool) -> str:

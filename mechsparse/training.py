@@ -18,17 +18,26 @@ import numpy as np
 import torch
 
 from mechsparse.atomic import write_atomic
-from mechsparse.config import DEVICES, SPARSITY_MODES, TrainConfig, default_config, default_threads
+from mechsparse.config import (
+    DEFAULT_SAMPLES,
+    DEVICES,
+    SPARSITY_MODES,
+    TrainConfig,
+    default_config,
+    default_samples,
+    default_threads,
+)
 from mechsparse.data import Dataset
-from mechsparse.evaluation import Evaluation, LossMeter, RateMeter, Snapshot, evaluate, frozen
+from mechsparse.evaluation import Evaluation, LossMeter, RateMeter, Snapshot, evaluate, frozen, progress_fraction
 from mechsparse.model import MODEL_PRESETS, MODEL_SIZES, ModelSize, SparseVAE
 from mechsparse.theory import consistency_pattern
 
 # configuration and Snapshot are defined in mechsparse.config and mechsparse.evaluation, and still importable here
 __all__ = [
-    "CHECKPOINT_VERSION", "DEVICES", "MODEL_PRESETS", "MODEL_SIZES", "SPARSITY_MODES", "Snapshot", "TrainConfig",
-    "TrainState", "Trainer", "TrainingDiverged", "annealed_bound", "apply_threads", "check_trainable",
-    "default_config", "default_threads", "resolve_device", "target_bound",
+    "CHECKPOINT_VERSION", "DEFAULT_SAMPLES", "DEVICES", "MODEL_PRESETS", "MODEL_SIZES", "SPARSITY_MODES", "Snapshot",
+    "TrainConfig", "TrainState", "Trainer", "TrainingDiverged", "annealed_bound", "annealed_fraction",
+    "apply_threads", "check_trainable", "default_config", "default_samples", "default_threads", "resolve_device",
+    "target_bound",
 ]  # fmt: skip
 
 CHECKPOINT_VERSION = 2  # 2: the bookkeeping as one TrainState dict; 1 (flat keys) is still read
@@ -120,6 +129,16 @@ def annealed_bound(
         return None
     frac = 1.0 if anneal_steps == 0 else (step - anneal_start) / anneal_steps
     frac = min(1.0, max(0.0, frac))
+    return n_entries + (target - n_entries) * frac
+
+
+def annealed_fraction(progress: float, n_entries: int, target: float | None, start: float, end: float) -> float | None:
+    """The constraint bound at ``progress`` (a fraction of the run): all ``n_entries`` until start, then linear to
+    ``target`` at end (at once when end <= start). None without a target."""
+    if target is None:
+        return None
+    frac = 1.0 if end <= start else (progress - start) / (end - start)
+    frac = min(1.0, max(0.0, frac)) if progress >= start else 0.0
     return n_entries + (target - n_entries) * frac
 
 
@@ -221,6 +240,9 @@ class Trainer:
     def current_bound(self) -> float | None:
         """The constraint bound at the current step (annealed_bound); None without a constraint."""
         c = self.config
+        if c.anneal_from is not None and c.anneal_to is not None and (c.max_steps or c.max_seconds):
+            p = progress_fraction(self.step_count, c.max_steps, self.elapsed, c.max_seconds)
+            return annealed_fraction(p, self.n_entries, self.target_bound, c.anneal_from, c.anneal_to)
         return annealed_bound(self.step_count, self.n_entries, self.target_bound, c.anneal_start, c.anneal_steps)
 
     @property

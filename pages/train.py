@@ -25,14 +25,16 @@ st.caption(
 registry = job_registry()
 
 
-def _pick_dataset(source: str, preset_name: str, n: int, seed: int) -> tuple[data.Dataset, str]:
-    """The dataset a new run trains on, and a short name for it."""
+def _pick_dataset(source: str, preset_name: str, n: int | None, seed: int) -> tuple[data.Dataset, str]:
+    """The dataset a new run trains on, and a short name for it (n None: the preset's tuned sample count)."""
     if source == SOURCES[0]:
+        n = training.default_samples(preset_name) if n is None else n
         return synthetic.generate(graphs.preset(preset_name), n, seed=seed, name=preset_name), preset_name
     if source == SOURCES[1]:
         spec = st.session_state.get(GRAPHS_KEY)
         if spec is None:
             raise ValueError("no graphs on the Theory page yet: open Theory and pick or edit a graph first")
+        n = training.DEFAULT_SAMPLES["time" if spec.gz is not None else "action"] if n is None else n
         return synthetic.generate(spec, n, seed=seed, name="theory-graphs"), "theory-graphs"
     ds = st.session_state.get(DATASET_KEY)
     if ds is None:
@@ -51,7 +53,25 @@ def _data_inputs(col) -> dict:
             key="train_preset",
             help="Used when Data is 'Preset'.",
         ),
-        "n": int(col.number_input("Samples (preset / Theory graphs)", 1_000, 1_000_000, 20_000, 1_000, key="train_n")),
+        "n": col.number_input(
+            "Samples (preset / Theory graphs)",
+            1_000,
+            1_000_000,
+            None,
+            1_000,
+            key="train_n",
+            placeholder="tuned: 20,000 action, 100,000 temporal",
+        ),
+        "data_seed": int(
+            col.number_input(
+                "Data seed",
+                0,
+                2**31 - 1,
+                0,
+                key="train_data_seed",
+                help="Fixes the generated data; vary the training seed on the same data to see the method's spread.",
+            )
+        ),
         "dz": col.number_input(
             "Learned latents dz",
             1,
@@ -87,7 +107,11 @@ def _sparsity_inputs(col) -> dict:
         "penalty": col.number_input(
             "Penalty coefficient", 0.0, 1000.0, None, key="train_penalty", placeholder="tuned default"
         ),
-        "seed": int(col.number_input("Seed", 0, 2**31 - 1, 0, key="train_seed")),
+        "seed": int(
+            col.number_input(
+                "Training seed", 0, 2**31 - 1, 0, key="train_seed", help="Fixes initialisation, batches and masks."
+            )
+        ),
     }
 
 
@@ -119,7 +143,8 @@ def _config_form() -> dict | None:
 def _start(form: dict) -> str:
     """Check everything, then create the run folder and start its job; returns the run id. Nothing is written
     when a check fails, and the folder is removed again if the job cannot start."""
-    ds, name = _pick_dataset(form["source"], form["preset"], form["n"], form["seed"])
+    n = None if form["n"] is None else int(form["n"])
+    ds, name = _pick_dataset(form["source"], form["preset"], n, form["data_seed"])
     overrides = {
         "sparsity": form["sparsity"],
         "seed": form["seed"],

@@ -197,3 +197,21 @@ def test_a_run_trained_elsewhere_offers_no_resume(runs_dir):
     at.run()
     assert "interrupted" in " ".join(m.value for m in at.markdown)
     assert [b for b in at.button if b.label == "Resume"]
+
+
+def test_data_seed_fixes_the_generated_data_apart_from_the_training_seed(runs_dir):
+    import numpy as np
+
+    from mechsparse import data, graphs, runs, synthetic
+
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at.number_input(key="train_data_seed").set_value(5)
+    at.number_input(key="train_seed").set_value(2)
+    at = _start_tiny_run(at)
+    assert not at.exception and not at.error
+    run_id = at.query_params["run"][0] if isinstance(at.query_params["run"], list) else at.query_params["run"]
+    job_registry().get(run_id).join(120)
+    folder = runs.run_path(run_id)
+    expected = synthetic.generate(graphs.preset("teach-nested"), 1_000, seed=5, name="teach-nested")
+    assert np.array_equal(data.load_dataset(folder / "dataset.npz").x, expected.x)
+    assert runs.read_json(folder / "config.json")["config"]["seed"] == 2

@@ -61,6 +61,37 @@ def test_bound_defaults_to_true_edge_count_and_anneals(tiny):
     assert Trainer(tiny, _cfg(sparsity="penalty")).current_bound() is None
 
 
+def test_temporal_bound_anneals_over_a_share_of_the_run(tiny_time):
+    """anneal_from / anneal_to are fractions of the budget, by steps or by seconds, whichever is nearer."""
+    tr = Trainer(tiny_time, _cfg(max_steps=100, anneal_from=0.1, anneal_to=0.5))
+    full, target = tr.n_entries, tr.target_bound
+    assert (full, target) == (6, 5.0)  # Ga 2x1 and Gz 2x2 entries; 2 + 3 true edges
+    for step, expected in ((0, full), (10, full), (30, (full + target) / 2), (50, target), (100, target)):
+        tr.step_count = step
+        assert tr.current_bound() == pytest.approx(expected)
+    timed = Trainer(tiny_time, _cfg(max_steps=None, max_seconds=10.0, anneal_from=0.1, anneal_to=0.5))
+    timed.elapsed = 3.0
+    assert timed.current_bound() == pytest.approx((full + target) / 2)
+    unlimited = Trainer(tiny_time, _cfg(max_steps=None, anneal_from=0.1, anneal_to=0.5, anneal_start=0, anneal_steps=0))
+    assert unlimited.current_bound() == target  # no budget: the step schedule applies
+    assert training.annealed_fraction(0.4, 6, 5.0, 0.5, 0.5) == 6.0
+    assert training.annealed_fraction(0.5, 6, 5.0, 0.5, 0.5) == 5.0
+    assert training.annealed_fraction(0.9, 6, None, 0.1, 0.5) is None
+
+
+def test_temporal_defaults_anneal_by_fractions_and_generate_more_samples(tiny_time):
+    cfg = training.default_config("time-nondiag")
+    assert (cfg.anneal_from, cfg.anneal_to) == (0.08, 0.5) and cfg.max_steps == 75_000
+    assert training.default_config("time-diag").max_steps == 40_000
+    assert training.default_config(tiny_time).anneal_from == 0.08
+    action = training.default_config("action-nondiag")
+    assert action.anneal_from is None and (action.anneal_start, action.anneal_steps) == (500, 2000)
+    assert training.default_samples("time-block-diag") == 100_000
+    assert training.default_samples("action-diag") == training.default_samples("teach-combined") == 20_000
+    with pytest.raises(ValueError, match="unknown preset"):
+        training.default_samples("nope")
+
+
 def test_dual_ascent_and_restart(tiny):
     tr = Trainer(tiny, _cfg(dual_lr=0.5))
     tr.update_multiplier(edges=7.0, bound=3.0)
@@ -192,7 +223,7 @@ DEFAULTS = {
     "mask_lr": 0.05, "scale_lr": 0.03, "dual_lr": 0.05, "init_logit": 3.0, "anneal_start": 500, "anneal_steps": 2000,
     "temperature": 1.0, "hard": False, "mask_per_sample": True, "hetero": False, "residual": False,
     "prior_logvar": -4.0, "dec_logvar": -4.0, "grad_clip": 100.0, "eval_every": 200, "eval_samples": 4000,
-    "threads": None,
+    "threads": None, "anneal_from": None, "anneal_to": None,
 }  # fmt: skip
 FLOATS = [name for name, rule in config.PARAM_RULES.items() if rule.kind == "float"]
 
