@@ -79,11 +79,13 @@ def test_temporal_bound_anneals_over_a_share_of_the_run(tiny_time):
     assert training.annealed_fraction(0.9, 6, None, 0.1, 0.5) is None
 
 
-def test_temporal_defaults_anneal_by_fractions_and_generate_more_samples(tiny_time):
+def test_temporal_presets_anneal_by_fractions_and_generate_more_samples(tiny_time):
     cfg = training.default_config("time-nondiag")
     assert (cfg.anneal_from, cfg.anneal_to) == (0.08, 0.5) and cfg.max_steps == 75_000
     assert training.default_config("time-diag").max_steps == 40_000
-    assert training.default_config(tiny_time).anneal_from == 0.08
+    assert training.default_config("time-block-nondiag").anneal_to == 0.5
+    other = training.default_config(tiny_time)  # other temporal data keeps the step schedule (BENCHMARKS.md)
+    assert other.anneal_from is None and (other.anneal_start, other.anneal_steps) == (500, 2000)
     action = training.default_config("action-nondiag")
     assert action.anneal_from is None and (action.anneal_start, action.anneal_steps) == (500, 2000)
     assert training.default_samples("time-block-diag") == 100_000
