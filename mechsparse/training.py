@@ -238,7 +238,8 @@ class Trainer:
     # ---------------------------------------------------------------- optimisation
 
     def current_bound(self) -> float | None:
-        """The constraint bound at the current step (annealed_bound); None without a constraint."""
+        """The constraint bound now: annealed_fraction of the run's progress when anneal_from / anneal_to are set and
+        the run has a limit, else annealed_bound of the step; None without a constraint."""
         c = self.config
         if c.anneal_from is not None and c.anneal_to is not None and (c.max_steps or c.max_seconds):
             p = progress_fraction(self.step_count, c.max_steps, self.elapsed, c.max_seconds)
