@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
+if __package__ in (None, ""):  # run as a file: make the repository root importable for `benchmarks.common`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.common import load_results, run_single, spread  # noqa: E402
 
 # name -> preset, training overrides, metric, threshold(s), samples, default budget in seconds
 CASES: dict[str, dict] = {
@@ -133,14 +133,6 @@ def run_one(case: str, seed: int, seconds: float, threads: int, device: str, dat
     }
 
 
-def _spread(values: list[float], fmt: str = "{:.3f}") -> str:
-    vals = [v for v in values if v is not None]
-    if not vals:
-        return "—"
-    med = fmt.format(float(np.median(vals)))
-    return med if len(vals) == 1 else f"{med} ({fmt.format(min(vals))}–{fmt.format(max(vals))})"
-
-
 def _when(reached: dict | None) -> str:
     return "not reached" if reached is None else f"{reached['seconds']:.0f} s"
 
@@ -158,13 +150,13 @@ def table(results: list[dict]) -> str:
         reach_parts = []
         for thr in rows[0]["reached"]:
             times = [r["reached"][thr]["seconds"] for r in rows if r["reached"][thr] is not None]
-            reach_parts.append(f"≥{thr}: {_spread(times, '{:.0f}')} ({len(times)}/{len(rows)})")
+            reach_parts.append(f"≥{thr}: {spread(times, '{:.0f}')} ({len(times)}/{len(rows)})")
         budget = max(r["seconds"] for r in rows)
         lines.append(
             f"| {case} | {seeds} | {rows[0]['metric']} | {'; '.join(reach_parts)} (budget {budget:.0f} s) | "
-            f"{_spread([r['final'] for r in rows])} | {_spread([r['mcc'] for r in rows])} | "
-            f"{_spread([r['shd'] for r in rows], '{:.0f}')} | "
-            f"{_spread([r['steps_per_second'] for r in rows], '{:.0f}')} | {max(r['peak_rss_mb'] for r in rows):.0f} |"
+            f"{spread([r['final'] for r in rows])} | {spread([r['mcc'] for r in rows])} | "
+            f"{spread([r['shd'] for r in rows], '{:.0f}')} | "
+            f"{spread([r['steps_per_second'] for r in rows], '{:.0f}')} | {max(r['peak_rss_mb'] for r in rows):.0f} |"
         )
     return "\n".join(lines)
 
@@ -183,7 +175,7 @@ def main() -> int:
     args = parser.parse_args()
 
     if args.table:
-        results = [json.loads(line) for path in args.table for line in Path(path).read_text().splitlines() if line]
+        results = load_results(args.table)
         print(table(results))
         return 0
     if args.single:
@@ -198,21 +190,15 @@ def main() -> int:
         parser.error(f"unknown case(s): {', '.join(unknown)}")
     seeds = [int(s) for s in args.seeds.split(",")]
     results = []
-    env = {**os.environ, "OMP_NUM_THREADS": str(args.threads)}
     for case in cases:
         for seed in seeds:
-            cmd = [sys.executable, __file__, "--single", case, str(seed), "--threads", str(args.threads)]
+            cmd = [__file__, "--single", case, str(seed), "--threads", str(args.threads)]
             cmd += ["--device", args.device, "--data-seed", str(args.data_seed)]
             cmd += ["--seconds", str(args.seconds)] if args.seconds else []
-            proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
-            if proc.returncode != 0:
-                print(f"{case} seed {seed} failed: {proc.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
+            result = run_single(cmd, args.threads, f"{case} seed {seed}", args.save)
+            if result is None:
                 continue
-            result = json.loads(proc.stdout.strip().splitlines()[-1])
             results.append(result)
-            if args.save:
-                with open(args.save, "a") as fh:
-                    fh.write(json.dumps(result) + "\n")
             thr = ", ".join(f"≥{k}: {_when(v)}" for k, v in result["reached"].items())
             print(
                 f"{case} seed {seed}: final {result['metric']} {result['final']:.3f}, {thr}, "

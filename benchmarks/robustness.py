@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
-import subprocess
 import sys
 import time
 import zlib
@@ -31,6 +29,10 @@ import numpy as np
 
 from mechsparse import synthetic, theory
 from mechsparse.data import Dataset, validate_arrays
+
+if __package__ in (None, ""):  # run as a file: make the repository root importable for `benchmarks.common`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.common import load_results, run_single, spread  # noqa: E402
 
 LATENT_NOISE_STD = synthetic.LATENT_NOISE_STD  # 0.01, as the papers
 OBS_NOISE_STD = synthetic.OBS_NOISE_STD
@@ -447,14 +449,6 @@ def run_one(
     }
 
 
-def _spread(values: list, fmt: str = "{:.3f}") -> str:
-    vals = [v for v in values if v is not None]
-    if not vals:
-        return "—"
-    med = fmt.format(float(np.median(vals)))
-    return med if len(vals) == 1 else f"{med} ({fmt.format(min(vals))}–{fmt.format(max(vals))})"
-
-
 def _label(r: dict) -> str:
     extra = f" {json.dumps(r['overrides'], sort_keys=True)}" if r.get("overrides") else ""
     return f"{r['case']}{extra}"
@@ -475,17 +469,17 @@ def table(results: list[dict]) -> str:
         times = [r["time_to_mcc"] for r in rows if r["time_to_mcc"] is not None]
         lines.append(
             f"| {label} | {data_seed} | {','.join(str(r['seed']) for r in rows)} | "
-            f"{_spread([r['mcc'] for r in rows])} | {_spread([r['best_mcc'] for r in rows])} | "
-            f"{_spread([r['r_con'] for r in rows])} | {_spread([r['shd'] for r in rows], '{:.0f}')} | "
-            f"{_spread(times, '{:.0f}')} ({len(times)}/{len(rows)}) | "
-            f"{_spread([r['steps_per_second'] for r in rows], '{:.0f}')} | {max(r['seconds'] for r in rows):.0f} | "
+            f"{spread([r['mcc'] for r in rows])} | {spread([r['best_mcc'] for r in rows])} | "
+            f"{spread([r['r_con'] for r in rows])} | {spread([r['shd'] for r in rows], '{:.0f}')} | "
+            f"{spread(times, '{:.0f}')} ({len(times)}/{len(rows)}) | "
+            f"{spread([r['steps_per_second'] for r in rows], '{:.0f}')} | {max(r['seconds'] for r in rows):.0f} | "
             f"{rows[0]['description']} |"
         )
     for kind in dict.fromkeys(r["kind"] for r in results):
         rows = [r for r in results if r["kind"] == kind]
         n_cases = len({_label(r) for r in rows})
         lines.append(
-            f"| **all {kind}** | | {len(rows)} runs, {n_cases} cases | **{_spread([r['mcc'] for r in rows])}** "
+            f"| **all {kind}** | | {len(rows)} runs, {n_cases} cases | **{spread([r['mcc'] for r in rows])}** "
             "| | | | | | | |"
         )
     return "\n".join(lines)
@@ -507,7 +501,7 @@ def main() -> int:
     args = parser.parse_args()
 
     if args.table:
-        results = [json.loads(line) for path in args.table for line in Path(path).read_text().splitlines() if line]
+        results = load_results(args.table)
         print(table(results))
         return 0
     overrides = json.loads(args.overrides)
@@ -526,25 +520,19 @@ def main() -> int:
         parser.error(f"unknown case(s): {', '.join(unknown)}")
     seeds = [int(s) for s in args.seeds.split(",")]
     results = []
-    env = {**os.environ, "OMP_NUM_THREADS": str(args.threads)}
     for case in cases:
         for seed in seeds:
-            cmd = [sys.executable, __file__, "--single", case, str(seed), "--data-seed", str(args.data_seed)]
+            cmd = [__file__, "--single", case, str(seed), "--data-seed", str(args.data_seed)]
             cmd += ["--seconds", str(args.seconds), "--overrides", json.dumps(overrides)]
             cmd += ["--threads", str(args.threads), "--device", args.device]
             cmd += ["--n", str(args.n)] if args.n else []
-            proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
-            if proc.returncode != 0:
-                print(f"{case} seed {seed} failed: {proc.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
+            result = run_single(cmd, args.threads, f"{case} seed {seed}", args.save)
+            if result is None:
                 continue
-            result = json.loads(proc.stdout.strip().splitlines()[-1])
             results.append(result)
-            if args.save:
-                with open(args.save, "a") as fh:
-                    fh.write(json.dumps(result) + "\n")
             when = "not reached" if result["time_to_mcc"] is None else f"{result['time_to_mcc']:.0f} s"
             print(
-                f"{case} seed {seed}: final MCC {_spread([result['mcc']])}, R_con {_spread([result['r_con']])}, "
+                f"{case} seed {seed}: final MCC {spread([result['mcc']])}, R_con {spread([result['r_con']])}, "
                 f"SHD {result['shd']:.0f}, MCC ≥ {MCC_TARGET}: {when}, {result['steps_per_second']:.0f} steps/s",
                 file=sys.stderr,
                 flush=True,
