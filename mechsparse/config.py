@@ -179,11 +179,13 @@ _PRESET_DEFAULTS: dict[str, dict] = {
 DEFAULT_SAMPLES = {"action": 20_000, "time": 100_000}  # temporal latents need more data (BENCHMARKS.md)
 
 
-def default_samples(preset_name: str) -> int:
-    """How many samples to generate for a preset by default: what its benchmarks use."""
-    if preset_name.startswith("teach"):  # small graphs, short demo runs
-        return DEFAULT_SAMPLES["action"]
-    return DEFAULT_SAMPLES[_kind_of(graphs_mod.preset(preset_name), False)]
+def default_samples(preset: str | graphs_mod.GraphSpec) -> int:
+    """How many samples to generate by default for a preset (by name) or for graphs: what the benchmarks use."""
+    if isinstance(preset, str):
+        if preset.startswith("teach"):  # small graphs, short demo runs
+            return DEFAULT_SAMPLES["action"]
+        preset = graphs_mod.preset(preset)
+    return DEFAULT_SAMPLES[_kind_of(preset, False)]
 
 
 def _kind_of(spec: graphs_mod.GraphSpec | None, temporal: bool) -> str:

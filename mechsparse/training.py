@@ -19,7 +19,6 @@ import torch
 
 from mechsparse.atomic import write_atomic
 from mechsparse.config import (
-    DEFAULT_SAMPLES,
     DEVICES,
     SPARSITY_MODES,
     TrainConfig,
@@ -34,7 +33,7 @@ from mechsparse.theory import consistency_pattern
 
 # configuration and Snapshot are defined in mechsparse.config and mechsparse.evaluation, and still importable here
 __all__ = [
-    "CHECKPOINT_VERSION", "DEFAULT_SAMPLES", "DEVICES", "MODEL_PRESETS", "MODEL_SIZES", "SPARSITY_MODES", "Snapshot",
+    "CHECKPOINT_VERSION", "DEVICES", "MODEL_PRESETS", "MODEL_SIZES", "SPARSITY_MODES", "Snapshot",
     "TrainConfig", "TrainState", "Trainer", "TrainingDiverged", "annealed_bound", "annealed_fraction",
     "apply_threads", "check_trainable", "default_config", "default_samples", "default_threads", "resolve_device",
     "target_bound",

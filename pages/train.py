@@ -34,7 +34,7 @@ def _pick_dataset(source: str, preset_name: str, n: int | None, seed: int) -> tu
         spec = st.session_state.get(GRAPHS_KEY)
         if spec is None:
             raise ValueError("no graphs on the Theory page yet: open Theory and pick or edit a graph first")
-        n = training.DEFAULT_SAMPLES["time" if spec.gz is not None else "action"] if n is None else n
+        n = training.default_samples(spec) if n is None else n
         return synthetic.generate(spec, n, seed=seed, name="theory-graphs"), "theory-graphs"
     ds = st.session_state.get(DATASET_KEY)
     if ds is None:

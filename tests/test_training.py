@@ -90,6 +90,7 @@ def test_temporal_presets_anneal_by_fractions_and_generate_more_samples(tiny_tim
     assert action.anneal_from is None and (action.anneal_start, action.anneal_steps) == (500, 2000)
     assert training.default_samples("time-block-diag") == 100_000
     assert training.default_samples("action-diag") == training.default_samples("teach-combined") == 20_000
+    assert training.default_samples(graphs.preset("teach-combined")) == 100_000  # graphs with Gz: temporal data
     with pytest.raises(ValueError, match="unknown preset"):
         training.default_samples("nope")
 
