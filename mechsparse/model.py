@@ -132,6 +132,12 @@ class EdgeMask(nn.Module):
     def expected_edges(self) -> torch.Tensor:
         return self.probs().sum() if self.learned else self.fixed.new_zeros(())
 
+    @torch.no_grad()
+    def clip_logits(self, limit: float) -> None:
+        """Keep the logits within [-limit, limit], so that a pruned edge stays within reach of its evidence."""
+        if self.learned:
+            self.logits.clamp_(-limit, limit)
+
 
 def gaussian_kl(mu_q, logvar_q, mu_p, logvar_p) -> torch.Tensor:
     """KL(N(mu_q, e^logvar_q) || N(mu_p, e^logvar_p)) element-wise."""
@@ -211,6 +217,12 @@ class SparseVAE(nn.Module):
             None if self.mask_a is None else self.mask_a.probs(),
             None if self.mask_z is None else self.mask_z.probs(),
         )
+
+    def clip_logits(self, limit: float) -> None:
+        """Clip every learned mask's logits to [-limit, limit] (see EdgeMask.clip_logits)."""
+        for m in (self.mask_a, self.mask_z):
+            if m is not None:
+                m.clip_logits(limit)
 
     def expected_edges(self) -> torch.Tensor:
         total = self.prior_logvar.new_zeros(())

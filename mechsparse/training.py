@@ -287,6 +287,8 @@ class Trainer:
             self.elapsed += time.perf_counter() - start
             raise TrainingDiverged(f"loss became {total_v} at step {self.step_count + 1}; try a smaller learning rate")
         self.optimizer.step()
+        if c.logit_clip is not None:
+            model.clip_logits(c.logit_clip)
         if self.regularised and bound is not None:
             self.update_multiplier(edges_v, bound)
         self.step_count += 1

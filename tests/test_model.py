@@ -71,6 +71,20 @@ def test_gumbel_masks_soft_hard_and_frozen():
         EdgeMask(2, 2, "sometimes")
 
 
+def test_clipping_bounds_learned_logits_and_leaves_frozen_masks_alone():
+    model = SparseVAE(6, 3, 2, temporal=True, enc_hidden=8, tr_hidden=8)
+    with torch.no_grad():
+        model.mask_a.logits.copy_(torch.tensor([[-40.0, 0.5], [7.0, -2.0], [3.0, 12.0]]))
+        model.mask_z.logits.fill_(-25.0)
+    model.clip_logits(5.0)
+    expected = torch.tensor([[-5.0, 0.5], [5.0, -2.0], [3.0, 5.0]])
+    assert torch.equal(model.mask_a.logits.detach(), expected)
+    assert torch.equal(model.mask_z.logits.detach(), torch.full((3, 3), -5.0))
+    oracle = SparseVAE(6, 2, 2, masks="oracle", true_ga=np.eye(2), enc_hidden=8, tr_hidden=8)
+    oracle.clip_logits(1.0)  # frozen masks have no logits: nothing to clip, nothing changes
+    assert torch.equal(oracle.mask_a.probs(), torch.eye(2))
+
+
 @pytest.mark.parametrize(("da", "temporal", "t"), [(3, False, 1), (0, True, 3), (2, True, 2), (0, False, 1)])
 @pytest.mark.parametrize("hetero", [False, True])
 def test_vae_shapes_and_finite_terms(da, temporal, t, hetero):

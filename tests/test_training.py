@@ -45,6 +45,7 @@ def test_default_config_is_tuned_per_kind_and_explicit_limits_replace_the_budget
     action, time_cfg = training.default_config("action-nondiag"), training.default_config(tiny_time)
     assert action.max_steps and time_cfg.max_steps
     assert action.penalty != time_cfg.penalty  # temporal data has its own tuned penalty
+    assert action.logit_clip == 5.0 and time_cfg.logit_clip is None  # measured to help action data only
     limited = training.default_config("action-nondiag", max_seconds=5.0)
     assert limited.max_steps is None and limited.max_seconds == 5.0
 
@@ -138,6 +139,21 @@ def test_frozen_masks_have_no_learnable_logits(tiny):
         Trainer(no_graphs, _cfg(masks="oracle"))
 
 
+def test_logit_clip_keeps_every_edge_within_reach_of_its_evidence(tiny):
+    """A pruned logit far below the clip would never come back (its sigmoid gradient vanishes); clipped, it can."""
+    clipped, free = Trainer(tiny, _cfg(logit_clip=4.0)), Trainer(tiny, _cfg(logit_clip=None))
+    for tr in (clipped, free):
+        with torch.no_grad():
+            tr.model.mask_a.logits.copy_(torch.tensor([[-30.0, 30.0, 0.0]] * 3))
+        tr.step()
+    logits = clipped.model.mask_a.logits.detach()
+    assert float(logits.min()) >= -4.0 and float(logits.max()) <= 4.0
+    assert float(logits[:, 0].max()) <= -3.9 and float(logits[:, 1].min()) >= 3.9
+    assert float(free.model.mask_a.logits.detach().min()) < -29.0  # without a clip the logit stays out of reach
+    with pytest.raises(ValueError, match="logit_clip"):
+        TrainConfig(logit_clip=0.0).validate()
+
+
 @pytest.mark.parametrize("kind", ["action", "time"])
 def test_checkpoint_resume_continues_the_same_trajectory(tmp_path, tiny, tiny_time, kind):
     ds = tiny if kind == "action" else tiny_time
@@ -226,7 +242,7 @@ DEFAULTS = {
     "mask_lr": 0.05, "scale_lr": 0.03, "dual_lr": 0.05, "init_logit": 3.0, "anneal_start": 500, "anneal_steps": 2000,
     "temperature": 1.0, "hard": False, "mask_per_sample": True, "hetero": False, "residual": False,
     "prior_logvar": -4.0, "dec_logvar": -4.0, "grad_clip": 100.0, "eval_every": 200, "eval_samples": 4000,
-    "threads": None, "anneal_from": None, "anneal_to": None,
+    "threads": None, "anneal_from": None, "anneal_to": None, "logit_clip": None,
 }  # fmt: skip
 FLOATS = [name for name, rule in config.PARAM_RULES.items() if rule.kind == "float"]
 
