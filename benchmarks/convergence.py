@@ -20,7 +20,7 @@ from pathlib import Path
 
 if __package__ in (None, ""):  # run as a file: make the repository root importable for `benchmarks.common`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.common import load_results, run_single, spread  # noqa: E402
+from benchmarks.common import add_grid_arguments, load_results, parse_cases, run_grid, spread  # noqa: E402
 
 # name -> preset, training overrides, metric, threshold(s), samples, default budget in seconds
 CASES: dict[str, dict] = {
@@ -163,15 +163,8 @@ def table(results: list[dict]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", default=",".join(CASES), help=f"comma-separated, from: {', '.join(CASES)}")
-    parser.add_argument("--seeds", default="0,1,2")
+    add_grid_arguments(parser, CASES)
     parser.add_argument("--seconds", type=float, help="training seconds per run (default: each case's budget)")
-    parser.add_argument("--data-seed", type=int, default=0, help="one dataset for every training seed (as the authors)")
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--save", help="append each run's JSON line to this file")
-    parser.add_argument("--table", nargs="+", help="print the table of saved .jsonl results and exit")
-    parser.add_argument("--single", nargs=2, metavar=("CASE", "SEED"), help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.table:
@@ -184,28 +177,22 @@ def main() -> int:
         print(json.dumps(run_one(case, seed, seconds, args.threads, args.device, args.data_seed)))
         return 0
 
-    cases = [c.strip() for c in args.cases.split(",") if c.strip()]
-    unknown = [c for c in cases if c not in CASES]
-    if unknown:
-        parser.error(f"unknown case(s): {', '.join(unknown)}")
+    cases = parse_cases(parser, args.cases, CASES)
+
+    def command(case: str, seed: int) -> list[str]:
+        cmd = [__file__, "--single", case, str(seed), "--threads", str(args.threads)]
+        cmd += ["--device", args.device, "--data-seed", str(args.data_seed)]
+        return cmd + (["--seconds", str(args.seconds)] if args.seconds else [])
+
+    def describe(result: dict) -> str:
+        thr = ", ".join(f"≥{k}: {_when(v)}" for k, v in result["reached"].items())
+        return (
+            f"final {result['metric']} {result['final']:.3f}, {thr}, {result['steps_per_second']:.0f} steps/s, "
+            f"{result['peak_rss_mb']:.0f} MB"
+        )
+
     seeds = [int(s) for s in args.seeds.split(",")]
-    results = []
-    for case in cases:
-        for seed in seeds:
-            cmd = [__file__, "--single", case, str(seed), "--threads", str(args.threads)]
-            cmd += ["--device", args.device, "--data-seed", str(args.data_seed)]
-            cmd += ["--seconds", str(args.seconds)] if args.seconds else []
-            result = run_single(cmd, args.threads, f"{case} seed {seed}", args.save)
-            if result is None:
-                continue
-            results.append(result)
-            thr = ", ".join(f"≥{k}: {_when(v)}" for k, v in result["reached"].items())
-            print(
-                f"{case} seed {seed}: final {result['metric']} {result['final']:.3f}, {thr}, "
-                f"{result['steps_per_second']:.0f} steps/s, {result['peak_rss_mb']:.0f} MB",
-                file=sys.stderr,
-                flush=True,
-            )
+    results = run_grid(cases, seeds, command, describe, args.threads, args.save)
     print(table(results))
     return 0
 

@@ -32,7 +32,7 @@ from mechsparse.data import Dataset, validate_arrays
 
 if __package__ in (None, ""):  # run as a file: make the repository root importable for `benchmarks.common`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.common import load_results, run_single, spread  # noqa: E402
+from benchmarks.common import add_grid_arguments, load_results, parse_cases, run_grid, spread  # noqa: E402
 
 LATENT_NOISE_STD = synthetic.LATENT_NOISE_STD  # 0.01, as the papers
 OBS_NOISE_STD = synthetic.OBS_NOISE_STD
@@ -487,17 +487,10 @@ def table(results: list[dict]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", default=",".join(CASES), help=f"comma-separated, from: {', '.join(CASES)}")
-    parser.add_argument("--seeds", default="0,1,2", help="training seeds")
-    parser.add_argument("--data-seed", type=int, default=0, help="one dataset per case, shared by the seeds")
+    add_grid_arguments(parser, CASES)
     parser.add_argument("--seconds", type=float, default=300.0, help="training seconds per run")
     parser.add_argument("--n", type=int, help="samples (default: 50000 temporal, 20000 action)")
     parser.add_argument("--overrides", default="{}", help="JSON object of training options")
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--save", help="append each run's JSON line to this file")
-    parser.add_argument("--table", nargs="+", help="print the table of saved .jsonl results and exit")
-    parser.add_argument("--single", nargs=2, metavar=("CASE", "SEED"), help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.table:
@@ -514,29 +507,23 @@ def main() -> int:
         print(json.dumps(result))
         return 0
 
-    cases = [c.strip() for c in args.cases.split(",") if c.strip()]
-    unknown = [c for c in cases if c not in CASES]
-    if unknown:
-        parser.error(f"unknown case(s): {', '.join(unknown)}")
+    cases = parse_cases(parser, args.cases, CASES)
+
+    def command(case: str, seed: int) -> list[str]:
+        cmd = [__file__, "--single", case, str(seed), "--data-seed", str(args.data_seed)]
+        cmd += ["--seconds", str(args.seconds), "--overrides", json.dumps(overrides)]
+        cmd += ["--threads", str(args.threads), "--device", args.device]
+        return cmd + (["--n", str(args.n)] if args.n else [])
+
+    def describe(result: dict) -> str:
+        when = "not reached" if result["time_to_mcc"] is None else f"{result['time_to_mcc']:.0f} s"
+        return (
+            f"final MCC {spread([result['mcc']])}, R_con {spread([result['r_con']])}, SHD {result['shd']:.0f}, "
+            f"MCC ≥ {MCC_TARGET}: {when}, {result['steps_per_second']:.0f} steps/s"
+        )
+
     seeds = [int(s) for s in args.seeds.split(",")]
-    results = []
-    for case in cases:
-        for seed in seeds:
-            cmd = [__file__, "--single", case, str(seed), "--data-seed", str(args.data_seed)]
-            cmd += ["--seconds", str(args.seconds), "--overrides", json.dumps(overrides)]
-            cmd += ["--threads", str(args.threads), "--device", args.device]
-            cmd += ["--n", str(args.n)] if args.n else []
-            result = run_single(cmd, args.threads, f"{case} seed {seed}", args.save)
-            if result is None:
-                continue
-            results.append(result)
-            when = "not reached" if result["time_to_mcc"] is None else f"{result['time_to_mcc']:.0f} s"
-            print(
-                f"{case} seed {seed}: final MCC {spread([result['mcc']])}, R_con {spread([result['r_con']])}, "
-                f"SHD {result['shd']:.0f}, MCC ≥ {MCC_TARGET}: {when}, {result['steps_per_second']:.0f} steps/s",
-                file=sys.stderr,
-                flush=True,
-            )
+    results = run_grid(cases, seeds, command, describe, args.threads, args.save)
     print(table(results))
     return 0
 
