@@ -31,14 +31,23 @@ nav = st.navigation(
     ]
 )
 
-with st.sidebar:
-    st.markdown(f"**Device:** {device_label()}")
+SIDEBAR_REFRESH_SECONDS = 1.0  # the Train page's own refresh, so the two never disagree for long
+
+
+@st.fragment(run_every=SIDEBAR_REFRESH_SECONDS if job_registry().live_jobs() else None)
+def active_runs() -> None:
+    """The runs training now, refreshed on their own while there are any (a page's rerun starts the timer)."""
     live = [job.view() for job in job_registry().live_jobs()]
     if live:
         st.markdown("**Active runs**")
         for view in live:
             step = view.snapshot.step if view.snapshot is not None else 0
             st.markdown(f"- [{view.run_id}](/train?run={view.run_id}) · {view.status} · step {step:,}")
+
+
+with st.sidebar:
+    st.markdown(f"**Device:** {device_label()}")
+    active_runs()
     st.caption("mechsparse: which latents mechanism sparsity can disentangle, and learning them live.")
 
 nav.run()

@@ -120,6 +120,19 @@ def progress_fraction(step: int, max_steps: int | None, elapsed: float, max_seco
     return min(1.0, max(0.0, *fractions))
 
 
+def seconds_left(
+    step: int, max_steps: int | None, elapsed: float, max_seconds: float | None, steps_per_second: float
+) -> float | None:
+    """Seconds until the nearer limit ends the run: the time limit's rest, or the steps left at the current rate
+    (None without a limit, or with only a step limit and no rate yet)."""
+    left = []
+    if max_seconds:
+        left.append(max(0.0, max_seconds - elapsed))
+    if max_steps and steps_per_second > 0 and math.isfinite(steps_per_second):
+        left.append(max(0, max_steps - step) / steps_per_second)
+    return min(left) if left else None
+
+
 @dataclass
 class RateMeter:
     """Steps per second between two evaluations: ``mark(step, elapsed)`` at each one."""
@@ -222,6 +235,10 @@ class Snapshot:
     @property
     def progress(self) -> float:
         return progress_fraction(self.step, self.max_steps, self.elapsed, self.max_seconds)
+
+    @property
+    def seconds_left(self) -> float | None:
+        return seconds_left(self.step, self.max_steps, self.elapsed, self.max_seconds, self.steps_per_second)
 
     def to_dict(self) -> dict:
         """Plain values: arrays stay numpy arrays, metrics a dict, history a list of dicts."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
@@ -67,7 +68,8 @@ def heatmap(
     fig.update_layout(
         title={"text": title, "x": 0.02, "font": {"size": 14}},
         height=height or int(min(max(side, 260), 520)),
-        margin={"l": 50, "r": 10, "t": 40, "b": 40},
+        modebar={"orientation": "v"},
+        margin={"l": 50, "r": 30, "t": 40, "b": 40},
         xaxis={"title": x_title, "side": "bottom", "constrain": "domain"},
         yaxis={"title": y_title, "autorange": "reversed", "scaleanchor": "x", "constrain": "domain"},
         plot_bgcolor="white",
@@ -77,70 +79,141 @@ def heatmap(
 
 # ---------------------------------------------------------------- training panels (Train and Runs pages)
 
-CURVES = (
-    ("mcc", "MCC / R_con", (0.0, 1.0)),
-    ("shd", "SHD (edges wrong)", None),
-    ("elbo", "ELBO", None),
-    ("edge_count", "expected edges vs bound", None),
-    ("multiplier", "dual variable", None),
-    ("loss", "loss", None),
-)
+# panel key -> (subplot title, y-axis title, fixed y range)
+CURVES = {
+    "mcc": ("MCC and R_con (rise to 1)", "score", (0.0, 1.0)),
+    "shd": ("SHD: edges wrong (falls to 0)", "edges", None),
+    "elbo": ("ELBO (rises)", "ELBO", None),
+    "edge_count": ("Expected edges and the bound", "edges", None),
+    "multiplier": ("Dual variable λ", "λ", None),
+    "loss": ("Training loss", "loss", None),
+}
+# panel -> (history column, legend label, colour, dash); every panel has its own colours
+CURVE_SERIES = {
+    "mcc": [("mcc", "MCC", "#1f4e99", None), ("r_con", "R_con", "#e07b00", "dot")],
+    "shd": [("shd_a", "SHD Ga", "#c0392b", None), ("shd_z", "SHD Gz", "#8e44ad", None)],
+    "elbo": [("elbo", "ELBO", "#2a9d8f", None)],
+    "edge_count": [("edge_count", "expected edges", "#b5651d", None), ("bound", "bound", "#222222", "dash")],
+    "multiplier": [("multiplier", "λ (dual variable)", "#d81e5b", None)],
+    "loss": [("loss", "loss", "#666666", None)],
+}
+PRESENTATION_CURVES = ("mcc", "shd", "edge_count", "elbo")  # what a room needs to follow a run
+SAME_LINES = "R_con = MCC here: C = I, every latent identified"
 
 
 def _col(history, name: str):
-    return history[name] if name in history and history[name].notna().any() else None
+    return history[name] if history is not None and name in history and history[name].notna().any() else None
 
 
-CURVE_SERIES = {  # panel -> (history column, legend label, colour, dash)
-    "mcc": [("mcc", "MCC", "#1f4e99", None), ("r_con", "R_con", "#e07b00", "dot")],
-    "shd": [("shd_a", "SHD Ga", "#1f4e99", None), ("shd_z", "SHD Gz", "#2a9d8f", None)],
-    "elbo": [("elbo", "ELBO", "#1f4e99", None)],
-    "edge_count": [("edge_count", "expected edges", "#1f4e99", None), ("bound", "bound", "#c0392b", "dash")],
-    "multiplier": [("multiplier", "multiplier", "#6a3d9a", None)],
-    "loss": [("loss", "loss", "#555555", None)],
-}
+def _axis_suffix(fig: go.Figure, row: int, col: int) -> str:
+    ref = fig.get_subplot(row, col).xaxis.plotly_name  # "xaxis", "xaxis2", ...
+    return ref[len("xaxis") :]
 
 
-def _note_in_empty_panel(fig: go.Figure, k: int, text: str) -> None:
+def _note_in_empty_panel(fig: go.Figure, row: int, col: int, text: str) -> None:
     """An axis without traces is not drawn, so the note goes in paper coordinates at the panel's centre."""
-    sfx = "" if k == 0 else str(k + 1)
+    sfx = _axis_suffix(fig, row, col)
     xd, yd = fig.layout[f"xaxis{sfx}"].domain, fig.layout[f"yaxis{sfx}"].domain
     fig.add_annotation(
         text=text, xref="paper", yref="paper", x=sum(xd) / 2, y=sum(yd) / 2, showarrow=False, font={"color": "#888"}
     )
 
 
-def training_curves(history, *, height: int = 430) -> go.Figure:
-    """The live metric curves in a 2 x 3 grid: MCC with R_con, SHD, ELBO, edge count with the bound, the dual
-    variable, and the loss, each against the training step. Empty panels say why."""
+def mcc_equals_r_con(history) -> bool:
+    """R_con and MCC coincide at every evaluation (C = I): one line says it, not two drawn on top of each other."""
+    mcc, r_con = _col(history, "mcc"), _col(history, "r_con")
+    if mcc is None or r_con is None:
+        return False
+    return bool(np.allclose(mcc.to_numpy(float), r_con.to_numpy(float), atol=1e-6, equal_nan=True))
+
+
+def bound_label(history, target_bound: float | None = None, current_bound: float | None = None) -> str | None:
+    """'bound 110 → 20, annealing (now 64)' while the bound still moves to its target, else 'bound 20'; None
+    without one. ``current_bound`` is the live value when it is newer than the history's last row."""
+    bound = _col(history, "bound")
+    if bound is None:
+        return None
+    values = bound.dropna().to_numpy(float)
+    start, now = values[0], values[-1] if current_bound is None else current_bound
+    target = now if target_bound is None else target_bound
+    if abs(now - target) > 0.5:
+        return f"bound {start:.0f} → {target:.0f}, annealing (now {now:.0f})"
+    return f"bound {target:.0f}" + (f" (annealed from {start:.0f})" if abs(start - target) > 0.5 else "")
+
+
+def training_curves(
+    history,
+    *,
+    height: int = 430,
+    cols: int = 3,
+    panels: tuple[str, ...] = tuple(CURVES),
+    target_bound: float | None = None,
+    current_bound: float | None = None,
+    font_size: int | None = None,
+) -> go.Figure:
+    """The metric curves against the training step, one subplot per panel key (default: MCC with R_con, SHD, ELBO,
+    edge count with its annealing bound, the dual variable, the loss), each with its y-axis title and colours.
+    Empty panels say why. ``target_bound`` names where an annealing bound is heading."""
+    rows = -(-len(panels) // cols)
     fig = make_subplots(
-        rows=2, cols=3, subplot_titles=[c[1] for c in CURVES], horizontal_spacing=0.07, vertical_spacing=0.16
+        rows=rows,
+        cols=cols,
+        subplot_titles=[CURVES[k][0] for k in panels],
+        horizontal_spacing=0.1 if cols <= 2 else 0.075,
+        vertical_spacing=min(0.3, 60 / max(height - 90, 1)) if rows > 1 else 0.1,  # room for a title and ticks
     )
     steps = history["step"] if history is not None and "step" in history else None
-    for k, (key, _, yrange) in enumerate(CURVES):
-        row, col = k // 3 + 1, k % 3 + 1
+    same = mcc_equals_r_con(history)
+    for k, key in enumerate(panels):
+        row, col = k // cols + 1, k % cols + 1
+        _, y_title, yrange = CURVES[key]
         drawn = False
         for name, label, colour, dash in CURVE_SERIES[key]:
             y = _col(history, name) if steps is not None else None
-            if y is None:
+            if y is None or (same and name == "r_con"):
                 continue
-            line = {"color": colour, "dash": dash, "width": 2}
-            multi = len(CURVE_SERIES[key]) > 1
-            trace = go.Scatter(x=steps, y=y, name=label, mode="lines", line=line, legendgroup=label, showlegend=multi)
+            if same and name == "mcc":
+                label = "MCC = R_con"
+            line = {"color": colour, "dash": dash, "width": 2.5}
+            trace = go.Scatter(x=steps, y=y, name=label, mode="lines", line=line, legendgroup=label)
             fig.add_trace(trace, row=row, col=col)
             drawn = True
         if not drawn:
-            _note_in_empty_panel(fig, k, "not available" if steps is not None else "no evaluation yet")
+            _note_in_empty_panel(fig, row, col, "not available" if steps is not None else "no evaluation yet")
         if yrange is not None:
             fig.update_yaxes(range=[yrange[0], yrange[1] + 0.02], row=row, col=col)
-    fig.update_xaxes(title_text="step", row=2)
+        fig.update_yaxes(title_text=y_title, title_standoff=4, row=row, col=col)
+        note = {
+            "mcc": SAME_LINES if same else None,
+            "edge_count": bound_label(history, target_bound, current_bound),
+        }.get(key)
+        if note and drawn:
+            sfx = _axis_suffix(fig, row, col)
+            fig.add_annotation(
+                text=note,
+                xref=f"x{sfx} domain",
+                yref=f"y{sfx} domain",
+                x=0.98,
+                y=0.04 if key == "mcc" else 0.96,
+                xanchor="right",
+                yanchor="bottom" if key == "mcc" else "top",
+                showarrow=False,
+                font={"size": 11 if font_size is None else font_size - 2, "color": "#444"},
+                bgcolor="rgba(255,255,255,0.8)",
+            )
+    fig.update_xaxes(title_text="step", title_standoff=2, row=rows)
+    fig.update_annotations(yshift=4, selector={"xref": "paper"})  # subplot titles clear of the axis above
     fig.update_layout(
         height=height,
-        margin={"l": 40, "r": 10, "t": 40, "b": 40},
+        modebar={"orientation": "v"},  # on the right edge: it never covers a subplot title
+        margin={"l": 60, "r": 36, "t": 50, "b": 40},
         plot_bgcolor="white",
-        legend={"orientation": "h", "y": -0.18},
+        legend={"orientation": "h", "y": -0.08 - 0.08 / rows, "yanchor": "top"},
         hovermode="x unified",
     )
+    if font_size is not None:
+        fig.update_layout(font={"size": font_size})
+        fig.update_annotations(font_size=font_size + 1, selector={"xref": "paper", "showarrow": False})
     fig.update_xaxes(gridcolor="#eee")
     fig.update_yaxes(gridcolor="#eee")
     return fig
@@ -194,6 +267,184 @@ def run_panels(snapshot: Snapshot | None, truth: GraphSpec | None = None) -> dic
         panels["corr"] = heatmap(
             get("corr"), title="|corr(z, ẑ)| (matched)", y_title="true z", x_title="learned (matched)", **style
         )
+    return panels
+
+
+# ---------------------------------------------------------------- presentation layout (Train page, large 2 x 2)
+
+PANEL_CAPTIONS = {
+    "graphs": "Learned edge probabilities, rows matched to the true latents; orange outlines mark the true edges. "
+    "The dark cells should come to fill the outlines and nothing else.",
+    "graphs_unmatched": "The learned edge probabilities in the model's own latent order (no ground truth to match).",
+    "entanglement": "Normalised |L P|: how much each learned latent mixes into each true one. It should fit inside "
+    "the pattern C (orange outlines): dark cells only where the theory allows them.",
+    "corr": "|corr(z_i, ẑ_j)| after matching: a dark diagonal means each true latent is recovered by one learned "
+    "latent (MCC is the diagonal's mean).",
+    "curves": "MCC and R_con should rise to 1 and SHD fall to 0, while the expected edge count follows the bound "
+    "down to the true edge count.",
+}
+OUTLINE = "#e07b00"  # true edges / allowed cells drawn over a learned matrix
+
+
+@dataclass(frozen=True)
+class MatrixCell:
+    """One heatmap of a matrix_grid: the matrix, its title, axis labels and colours, and optionally a 0/1 matrix of
+    cells to outline (the truth drawn over what was learned)."""
+
+    matrix: np.ndarray
+    title: str
+    x_labels: Sequence[str]
+    y_labels: Sequence[str]
+    x_title: str = ""
+    y_title: str = ""
+    colorscale: object = PROB_SCALE
+    outline: np.ndarray | None = None
+
+
+def _cell_text(m: np.ndarray) -> list | None:
+    if m.size > 64:
+        return None
+    return [[("" if np.isnan(v) else f"{v:.2f}".rstrip("0").rstrip(".")) for v in row] for row in m]
+
+
+def _outline_shapes(outline: np.ndarray, sfx: str) -> list[dict]:
+    """One orange square around every marked cell (categorical axes: cell k sits at position k)."""
+    return [
+        {
+            "type": "rect",
+            "xref": f"x{sfx}",
+            "yref": f"y{sfx}",
+            "x0": j - 0.5,
+            "x1": j + 0.5,
+            "y0": i - 0.5,
+            "y1": i + 0.5,
+            "line": {"color": OUTLINE, "width": 2.5},
+            "fillcolor": "rgba(0,0,0,0)",
+        }
+        for i, j in zip(*np.nonzero(np.asarray(outline)), strict=True)
+    ]
+
+
+def matrix_grid(cells: list[MatrixCell], *, height: int = 470, font_size: int = 15) -> go.Figure:
+    """Heatmaps side by side in one figure, square cells, fixed 0..1 colours: one panel that goes full screen as
+    a whole. Outlined cells show the truth over the learned matrix."""
+    fig = make_subplots(rows=1, cols=len(cells), subplot_titles=[c.title for c in cells], horizontal_spacing=0.12)
+    shapes: list[dict] = []
+    for k, cell in enumerate(cells, start=1):
+        sfx = _axis_suffix(fig, 1, k)
+        m = np.asarray(cell.matrix, dtype=float)
+        text = _cell_text(m)
+        fig.add_trace(
+            go.Heatmap(
+                z=m,
+                x=list(cell.x_labels),
+                y=list(cell.y_labels),
+                zmin=0.0,
+                zmax=1.0,
+                colorscale=cell.colorscale,
+                showscale=False,
+                text=text,
+                texttemplate="%{text}" if text is not None else None,
+                hovertemplate=f"{cell.y_title or 'row'} %{{y}}, {cell.x_title or 'col'} %{{x}}: %{{z:.3f}}"
+                "<extra></extra>",
+                xgap=1,
+                ygap=1,
+            ),
+            row=1,
+            col=k,
+        )
+        fig.update_xaxes(title_text=cell.x_title, title_standoff=4, constrain="domain", row=1, col=k)
+        fig.update_yaxes(
+            title_text=cell.y_title,
+            title_standoff=4,
+            autorange="reversed",
+            scaleanchor=f"x{sfx}",
+            constrain="domain",
+            row=1,
+            col=k,
+        )
+        if cell.outline is not None:
+            shapes += _outline_shapes(cell.outline, sfx)
+    fig.update_layout(
+        height=height,
+        shapes=shapes,
+        modebar={"orientation": "v"},
+        margin={"l": 60, "r": 36, "t": 44, "b": 50},
+        plot_bgcolor="white",
+        font={"size": font_size},
+    )
+    fig.update_annotations(font_size=font_size + 1)
+    return fig
+
+
+def _graph_cells(snapshot: Snapshot | None, truth: GraphSpec | None) -> list[MatrixCell]:
+    """One heatmap per graph the data has: the learned edge probabilities with the true edges outlined (before the
+    first evaluation: the true graph itself)."""
+    get = lambda name: getattr(snapshot, name, None)  # noqa: E731 - every field is optional here
+    cells = []
+    for key, name in (("a", "Ga"), ("z", "Gz")):
+        true_g = getattr(truth, f"g{key}", None) if truth is not None else None
+        matched = get(f"matched_probs_{key}")
+        learned = matched if matched is not None else get(f"edge_probs_{key}")
+        if true_g is None and learned is None:
+            continue
+        shape = np.shape(learned if learned is not None else true_g)
+        children = latent_labels(shape[0], "z" if matched is not None or learned is None else "ẑ")
+        if key == "a":
+            parents, x_title = latent_labels(shape[1], "a"), "action (parent)"
+        else:
+            parents, x_title = [f"{s}'" for s in children], "z_t-1 (parent)"
+        if learned is None:
+            title = f"true {name} ({int(np.sum(true_g))} edges)"
+            cells.append(MatrixCell(true_g, title, parents, children, x_title, "child", BINARY_SCALE))
+        elif matched is not None and true_g is not None:
+            title = f"learned {name} vs true (outlined)"
+            cells.append(MatrixCell(learned, title, parents, children, x_title, "child", outline=true_g))
+        else:
+            cells.append(MatrixCell(learned, f"learned {name}", parents, children, x_title, "child"))
+    return cells
+
+
+def presentation_panels(
+    snapshot: Snapshot | None,
+    truth: GraphSpec | None = None,
+    history=None,
+    *,
+    pattern: np.ndarray | None = None,
+    font_size: int = 15,
+) -> dict[str, go.Figure]:
+    """The Train page's presentation layout: four large panels for a projector, each one figure: 'graphs' (learned
+    with the truth outlined), 'entanglement' (|L P| inside C), 'corr', and 'curves'. Panels that cannot be drawn
+    yet are left out; before the first snapshot the true graphs and ``pattern`` (C from the true graphs) stand in."""
+    panels: dict[str, go.Figure] = {}
+    get = lambda name: getattr(snapshot, name, None)  # noqa: E731 - every field is optional here
+    graph_cells = _graph_cells(snapshot, truth)
+    if graph_cells:
+        panels["graphs"] = matrix_grid(graph_cells, font_size=font_size)
+    c = get("pattern") if get("pattern") is not None else pattern
+    if c is not None:
+        dz = np.shape(c)[0]
+        labels = (latent_labels(dz, "ẑ"), latent_labels(dz), "learned (matched)", "true latent")
+        coef = get("coef")
+        if coef is None:
+            cell = MatrixCell(np.asarray(c, dtype=float), "theory: pattern C", *labels, BINARY_SCALE)
+        else:
+            cell = MatrixCell(coef, "|L P| inside C (outlined)", *labels, outline=np.asarray(c, dtype=bool))
+        panels["entanglement"] = matrix_grid([cell], font_size=font_size)
+    if get("corr") is not None:
+        dz = np.shape(get("corr"))[0]
+        labels = (latent_labels(dz, "ẑ"), latent_labels(dz), "learned (matched)", "true latent")
+        panels["corr"] = matrix_grid([MatrixCell(get("corr"), "|corr(z, ẑ)| after matching", *labels)])
+    has_history = history is not None and len(history)
+    panels["curves"] = training_curves(
+        history if has_history else None,
+        cols=2,
+        panels=PRESENTATION_CURVES,
+        height=470,
+        target_bound=get("target_bound"),
+        current_bound=get("bound"),
+        font_size=font_size - 2,
+    )
     return panels
 
 
@@ -255,82 +506,146 @@ def graph_heatmap(g: np.ndarray, kind: str, *, height: int | None = None) -> go.
     raise ValueError(f"graph kind must be 'a' or 'z', got {kind!r}")
 
 
+def _name_list(idx, prefix: str = "z") -> str:
+    """'z1, z3' (1-based), '' when empty: hover texts of the node-link drawing."""
+    return ", ".join(f"{prefix}{k + 1}" for k in idx)
+
+
+NODE_RADIUS = 14  # px; node markers are 2 * NODE_RADIUS wide
+NODE_STEP = 34  # px between neighbouring nodes of a column
+_CLEARANCE = NODE_RADIUS + 3  # px an edge keeps from every node it does not touch
+
+
 def _column_y(n: int) -> np.ndarray:
-    """Vertical positions of n nodes, first at the top, centred on 0, one unit apart."""
-    return (n - 1) / 2 - np.arange(n, dtype=float)
+    """Vertical positions (px) of n nodes, first at the top, centred on 0, NODE_STEP apart."""
+    return ((n - 1) / 2 - np.arange(n, dtype=float)) * NODE_STEP
 
 
-def _edge_trace(xy_pairs: list[tuple[float, float, float, float]], colour: str, name: str, bend: float) -> go.Scatter:
-    """All edges of one kind as a single line trace (None-separated); bend > 0 draws quadratic Bezier curves."""
+def _gap(drops: list[float]) -> float:
+    """Horizontal px between two columns so that no straight edge between them comes within _CLEARANCE of a node
+    beside one of its ends. An edge dropping dy px over a gap w passes the neighbour of its end at
+    NODE_STEP * w / hypot(w, dy), so w >= _CLEARANCE * dy / sqrt(NODE_STEP**2 - _CLEARANCE**2); 170 px at least."""
+    steepest = max(drops, default=0.0)
+    return max(170.0, float(np.ceil(_CLEARANCE * steepest / np.sqrt(NODE_STEP**2 - _CLEARANCE**2))) + 6)
+
+
+def _edge_trace(edges: list[tuple[float, float, float, float]], colour: str, name: str) -> go.Scatter:
+    """All edges of one kind as one straight-line trace, each ending in an arrowhead marker that points along the
+    edge (angleref 'previous') and stops at the target node's border (standoff), whatever size the chart is drawn."""
     xs: list[float | None] = []
     ys: list[float | None] = []
-    t = np.linspace(0.0, 1.0, 13 if bend else 2)
-    for x0, y0, x1, y1 in xy_pairs:
-        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2 + bend
-        xs.extend(((1 - t) ** 2 * x0 + 2 * (1 - t) * t * cx + t**2 * x1).tolist() + [None])
-        ys.extend(((1 - t) ** 2 * y0 + 2 * (1 - t) * t * cy + t**2 * y1).tolist() + [None])
+    sizes: list[int] = []
+    for x0, y0, x1, y1 in edges:
+        xs += [x0, x1, None]
+        ys += [y0, y1, None]
+        sizes += [0, 11, 0]
     return go.Scatter(
-        x=xs, y=ys, mode="lines", line={"color": colour, "width": 1.6}, opacity=0.55, name=name, hoverinfo="skip"
+        x=xs,
+        y=ys,
+        mode="lines+markers",
+        line={"color": colour, "width": 1.5},
+        marker={"symbol": "arrow", "size": sizes, "color": colour, "angleref": "previous", "standoff": NODE_RADIUS},
+        opacity=0.7,
+        name=name,
+        hoverinfo="skip",
     )
 
 
 def node_link_figure(ga: np.ndarray | None, gz: np.ndarray | None) -> go.Figure:
-    """The graphs as a node-link drawing in three columns: actions | z_{t-1} | z_t (edges flow left to right).
+    """The graphs as a node-link drawing: z_{t-1} on the left, z_t in the middle, actions a_t on the right, every
+    edge a straight arrow into z_t.
 
-    Action edges skip over the z_{t-1} column, so they are drawn as orange curves; temporal edges are blue lines.
+    Only two adjacent columns ever hold an edge's ends, so no edge crosses a node, and the gaps widen with the
+    steepest edge so that none grazes a node beside its ends. Data coordinates are pixels: the figure has a fixed
+    size (show it at its own width) and the geometry can be checked from the figure alone.
     """
     if ga is None and gz is None:
         raise ValueError("node_link_figure needs Ga, Gz or both")
     dz = (ga if ga is not None else gz).shape[0]
     da = 0 if ga is None else ga.shape[1]
-    xa, xp, xz = 0.0, 1.0, 2.0
-    yz = _column_y(dz)
-    fig = go.Figure()
-    if ga is not None:
-        ya = _column_y(da)
-        pairs = [(xa, ya[ell], xz, yz[i]) for i, ell in zip(*np.nonzero(ga), strict=True)]
-        fig.add_trace(_edge_trace(pairs, ACTION_EDGE, "a → z_t", bend=0.45 if gz is not None else 0.0))
+    yz, ya = _column_y(dz), _column_y(da)
+    names = latent_labels(dz)
+    pad = NODE_RADIUS + 40  # px beside the outer columns (room for the headers)
+    x = pad
+    columns = []  # (x, ys, labels, hover texts, header, fill, outline)
+    traces = []
     if gz is not None:
-        pairs = [(xp, yz[j], xz, yz[i]) for i, j in zip(*np.nonzero(gz), strict=True)]
-        fig.add_trace(_edge_trace(pairs, TIME_EDGE, "z_t-1 → z_t", bend=0.0))
-    columns = [(xz, yz, latent_labels(dz), "z_t", "#dce6f5", TIME_EDGE)]
-    if gz is not None:
-        columns.insert(0, (xp, yz, [f"{s}'" for s in latent_labels(dz)], "z_t-1", "#dce6f5", TIME_EDGE))
+        ch = [np.flatnonzero(gz[:, j]) for j in range(dz)]
+        hover = [f"{names[j]} at t-1 → " + (_name_list(ch[j]) or "no latent") + " at t" for j in range(dz)]
+        columns.append((x, yz, [f"{s}'" for s in names], hover, "z<sub>t-1</sub> (past)", "#dce6f5", TIME_EDGE))
+        pairs = list(zip(*np.nonzero(gz), strict=True))
+        xz = x + _gap([abs(yz[j] - yz[i]) for i, j in pairs])
+        traces.append(
+            _edge_trace([(x, yz[j], xz, yz[i]) for i, j in pairs], TIME_EDGE, "Gz: z<sub>t-1</sub> → z<sub>t</sub>")
+        )
+        x = xz
+    hover = []
+    for i in range(dz):
+        parts = []
+        if ga is not None:
+            parts.append("actions " + (_name_list(np.flatnonzero(ga[i]), "a") or "none"))
+        if gz is not None:
+            parts.append("past " + (_name_list(np.flatnonzero(gz[i])) or "none"))
+        hover.append(f"{names[i]} at t ← " + "; ".join(parts))
+    columns.append((x, yz, names, hover, "z<sub>t</sub>", "#dce6f5", TIME_EDGE))
     if ga is not None:
-        columns.insert(0, (xa, _column_y(da), latent_labels(da, "a"), "actions", "#fde7cc", ACTION_EDGE))
-    top = max(dz, da) / 2
-    for x, ys, labels, header, fill, line in columns:
+        pairs = list(zip(*np.nonzero(ga), strict=True))
+        xa = x + _gap([abs(ya[ell] - yz[i]) for i, ell in pairs])
+        traces.append(
+            _edge_trace([(xa, ya[ell], x, yz[i]) for i, ell in pairs], ACTION_EDGE, "Ga: a<sub>t</sub> → z<sub>t</sub>")
+        )
+        hover_a = [f"a{ell + 1} → " + (_name_list(np.flatnonzero(ga[:, ell])) or "no latent") for ell in range(da)]
+        columns.append((xa, ya, latent_labels(da, "a"), hover_a, "a<sub>t</sub> (actions)", "#fde7cc", ACTION_EDGE))
+        x = xa
+    width = x + pad
+    half = (max(dz, da) - 1) / 2 * NODE_STEP + NODE_RADIUS + 6
+    top = half + 30  # room for the column headers
+    fig = go.Figure(traces)
+    for cx, ys, labels, hover, header, fill, outline in columns:
         fig.add_trace(
             go.Scatter(
-                x=[x] * len(ys),
+                x=[cx] * len(ys),
                 y=ys,
                 mode="markers+text",
                 text=labels,
                 textposition="middle center",
                 textfont={"size": 11, "color": "#111"},
-                marker={"size": 28, "color": fill, "line": {"color": line, "width": 1.5}},
-                hovertemplate="%{text}<extra></extra>",
+                marker={"size": 2 * NODE_RADIUS, "color": fill, "opacity": 1, "line": {"color": outline, "width": 1.5}},
+                hovertext=hover,
+                hovertemplate="%{hovertext}<extra></extra>",
                 showlegend=False,
             )
         )
-        fig.add_annotation(x=x, y=top + 0.3, text=f"<b>{header}</b>", showarrow=False, font={"size": 13})
+        fig.add_annotation(x=cx, y=top - 12, text=f"<b>{header}</b>", showarrow=False, font={"size": 13})
+    margin = {"l": 0, "r": 0, "t": 34, "b": 0, "autoexpand": False}
     fig.update_layout(
-        height=int(min(max(120 + 34 * max(dz, da), 260), 820)),
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        width=int(width),
+        height=int(top + half + margin["t"]),
+        margin=margin,
         plot_bgcolor="white",
-        legend={"orientation": "h", "y": 1.08, "x": 1, "xanchor": "right"},
-        xaxis={"visible": False, "range": [-0.35, 2.35]},
-        yaxis={"visible": False, "range": [-top - 0.1, top + 0.6]},
+        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0, "xanchor": "left"},
+        xaxis={"visible": False, "range": [0, width], "fixedrange": True},
+        yaxis={"visible": False, "range": [-half, top], "fixedrange": True},
     )
     return fig
 
 
+def _pattern_hover(c: np.ndarray, i: int, j: int) -> str:
+    """One cell of C in the page's words: may / cannot mix with ẑ_j, the learned latent matched to z_j."""
+    if i == j:
+        return f"true z{i + 1} and ẑ{i + 1}, the learned latent matched to it"
+    verb = "may" if c[i, j] else "cannot"
+    twins = " (twins)" if c[i, j] and c[j, i] else ""
+    return f"true z{i + 1} {verb} mix with ẑ{j + 1}, the learned latent matched to z{j + 1}{twins}"
+
+
 def pattern_figure(c: np.ndarray, twins: Sequence[Sequence[int]] = ()) -> go.Figure:
-    """The consistency pattern C (row i: learned latents true z_i may depend on), each twin class outlined in its
-    own colour and tagged on the row labels, so entangled groups stand out."""
+    """The consistency pattern C (row i: the learned latents ẑ_j that true z_i may mix with), each twin class
+    outlined in its own colour and tagged on the row labels, so twins stand out."""
     c = np.asarray(c, dtype=bool)
     dz = c.shape[0]
     labels = latent_labels(dz)
+    hats = latent_labels(dz, "ẑ")
     y_labels = list(labels)
     classes = [list(cls) for cls in twins if len(cls) > 1]
     shapes = []
@@ -363,20 +678,17 @@ def pattern_figure(c: np.ndarray, twins: Sequence[Sequence[int]] = ()) -> go.Fig
         c.astype(float),
         title=f"Pattern C: {subtitle}",
         y_labels=y_labels,
-        x_labels=labels,
-        x_title="learned latent (matched to z_j)",
+        x_labels=hats,
+        x_title="learned latent ẑ_j (matched to z_j)",
         y_title="true latent z_i",
         colorscale=BINARY_SCALE,
         show_values=False,
         show_scale=False,
     )
     # numeric axes under the category labels so the outline boxes sit on cell borders
-    fig.update_xaxes(tickmode="array", tickvals=list(range(dz)), ticktext=labels)
+    fig.update_xaxes(tickmode="array", tickvals=list(range(dz)), ticktext=hats)
     fig.update_yaxes(tickmode="array", tickvals=list(range(dz)), ticktext=y_labels)
-    hover = [
-        [f"true {labels[i]} {'may' if c[i, j] else 'cannot'} depend on learned {labels[j]}" for j in range(dz)]
-        for i in range(dz)
-    ]
+    hover = [[_pattern_hover(c, i, j) for j in range(dz)] for i in range(dz)]
     fig.data[0].update(x=list(range(dz)), y=list(range(dz)), customdata=hover)
     fig.data[0].update(hovertemplate="%{customdata}<extra></extra>")
     fig.update_layout(shapes=shapes, margin={"l": 70 if n_twin else 50})

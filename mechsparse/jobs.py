@@ -9,13 +9,15 @@ The relaying thread passes what the worker (mechsparse.worker) sends (status, im
 lock; the UI's pause / resume / stop go to the worker over the same socket and are obeyed between steps. The
 worker writes the run folder as it goes (mechsparse.runs), so a page refresh, a second browser or an app restart
 finds the run again.
+A fresh interpreter takes seconds to import torch, so the app's registry keeps one spare worker waiting
+(``keep_spare``): Start hands the job to it and the first snapshot arrives that much sooner; a new spare is made a
+few seconds later, once the run is under way.
 Nothing here knows about Streamlit; the app keeps one JobRegistry in st.cache_resource.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import socket
 import subprocess
 import sys
@@ -46,6 +48,18 @@ class JobView:
 # ---------------------------------------------------------------- the job, as the app sees it
 
 
+def launch_worker() -> tuple[subprocess.Popen, Connection]:
+    """A worker process waiting for its job, and our end of the socket to it."""
+    ours, theirs = socket.socketpair()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "mechsparse.worker", str(theirs.fileno())], pass_fds=(theirs.fileno(),)
+        )
+    finally:
+        theirs.close()
+    return process, Connection(ours.detach())
+
+
 @dataclass
 class Job:
     """One training run: a worker process that trains (mechsparse.worker) and a thread here that relays its state.
@@ -65,23 +79,17 @@ class Job:
     _process: subprocess.Popen | None = None
     _thread: threading.Thread | None = None
 
-    def start(self) -> None:
-        """Launch the worker with one end of a socket pair, hand it the job, and start relaying."""
-        ours, theirs = socket.socketpair()
-        env = dict(os.environ, MECHSPARSE_RUNS_DIR=str(runs.runs_root()))
-        try:
-            self._process = subprocess.Popen(
-                [sys.executable, "-m", "mechsparse.worker", str(theirs.fileno())], pass_fds=(theirs.fileno(),), env=env
-            )
-        finally:
-            theirs.close()
-        self._conn = Connection(ours.detach())
+    def start(self, worker: tuple[subprocess.Popen, Connection] | None = None) -> None:
+        """Hand the job to a waiting worker (or launch one), and start relaying. The job names the runs folder, so
+        a worker launched earlier trains in the folder that is current now."""
+        self._process, self._conn = worker if worker is not None else launch_worker()
         self._send(
             {
                 "run_id": self.run_id,
                 "resume": self.from_checkpoint,
                 "publish_every": self.publish_every,
                 "save_every": self.save_every,
+                "runs_dir": str(runs.runs_root()),
             }
         )
         self._thread = threading.Thread(target=self._relay, name=f"job-{self.run_id}", daemon=True)
@@ -154,10 +162,39 @@ def _record_failure(run_id: str, message: str) -> None:
 class JobRegistry:
     """All training jobs of this process. The cap counts live jobs (starting, running or paused)."""
 
-    def __init__(self, max_concurrent: int = 2):
+    def __init__(self, max_concurrent: int = 2, *, keep_spare: bool = False, spare_delay: float = 5.0):
         self.max_concurrent = max_concurrent
+        self.keep_spare = keep_spare
+        self.spare_delay = spare_delay  # seconds after a start before the next spare is made
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
+        self._spare: tuple[subprocess.Popen, Connection] | None = None
+
+    def warm(self) -> None:
+        """Make sure a spare worker is waiting (when keep_spare): it imports torch now, not when Start is pressed."""
+        with self._lock:
+            if self.keep_spare and (self._spare is None or self._spare[0].poll() is not None):
+                self._spare = launch_worker()
+
+    def _take_spare_locked(self) -> tuple[subprocess.Popen, Connection] | None:
+        spare, self._spare = self._spare, None
+        if spare is not None and spare[0].poll() is not None:
+            spare[1].close()
+            return None
+        if self.keep_spare:
+            timer = threading.Timer(self.spare_delay, self.warm)
+            timer.daemon = True
+            timer.start()
+        return spare
+
+    def close_spare(self) -> None:
+        """End the waiting worker (it exits when its socket closes)."""
+        with self._lock:
+            spare, self._spare = self._spare, None
+        if spare is not None:
+            spare[1].close()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                spare[0].wait(10)
 
     def live_jobs(self) -> list[Job]:
         with self._lock:
@@ -189,7 +226,7 @@ class JobRegistry:
             self._check_capacity_locked()
             job = Job(run_id=run_id, from_checkpoint=resume, **job_options)
             self._jobs[run_id] = job
-            job.start()
+            job.start(self._take_spare_locked())
         return job
 
     def get(self, run_id: str) -> Job | None:
@@ -201,6 +238,7 @@ class JobRegistry:
             return list(self._jobs.values())
 
     def stop_all(self, timeout: float = 30.0) -> None:
+        self.close_spare()
         for job in self.jobs():
             job.stop()
         for job in self.jobs():

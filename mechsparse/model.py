@@ -130,7 +130,8 @@ class EdgeMask(nn.Module):
         return (soft > 0.5).to(soft.dtype) + soft - soft.detach()
 
     def expected_edges(self) -> torch.Tensor:
-        return self.probs().sum() if self.learned else self.fixed.new_zeros(())
+        """Sum of the edge probabilities; a frozen graph counts its edges (the unregularised model uses them all)."""
+        return self.probs().sum()
 
     @torch.no_grad()
     def clip_logits(self, limit: float) -> None:

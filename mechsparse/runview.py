@@ -6,7 +6,7 @@ can be resumed themselves (how far it has come is Snapshot.progress).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -36,6 +36,8 @@ class RunView:
     history: pd.DataFrame
     true_graphs: graphs.GraphSpec | None
     live: bool  # this app's worker trains it: pause / resume / stop apply
+    dataset: str = ""  # the data's name (a preset's name when made from one)
+    config: dict = field(default_factory=dict)  # config.json's training configuration
 
     @property
     def can_resume(self) -> bool:
@@ -62,4 +64,6 @@ def run_view(run_id: str, registry: JobRegistry) -> RunView:
         history=history,
         true_graphs=record.true_graphs,
         live=job is not None and job.alive,
+        dataset=str(record.meta.get("data") or ""),
+        config=dict(record.config),
     )

@@ -1,9 +1,9 @@
 """The training process of one job: `python -m mechsparse.worker FD`.
 
 It talks to its supervisor (mechsparse.jobs) over one socket, wrapped as a multiprocessing Connection: the first
-message is the job ({"run_id", "resume", "publish_every", "save_every"}); then the supervisor may send "pause",
-"resume" or "stop" at any time, and the worker sends (status, message, snapshot, device) tuples. Everything else
-(config, dataset, checkpoint) the worker reads from the run folder, through mechsparse.runner, which also writes
+message is the job ({"run_id", "resume", "publish_every", "save_every", "runs_dir"}); then the supervisor may send
+"pause", "resume" or "stop" at any time, and the worker sends (status, message, snapshot, device) tuples. Everything
+else (config, dataset, checkpoint) the worker reads from the run folder, through mechsparse.runner, which also writes
 the folder as it goes. A closed socket (the app went away) counts as "stop".
 
 A fresh interpreter, not multiprocessing's spawn, because spawn re-imports the parent's __main__, which inside
@@ -13,6 +13,7 @@ Streamlit (or AppTest) is the page script that pressed Start.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from multiprocessing.connection import Connection
 
@@ -53,8 +54,14 @@ class _Commands:
 
 
 def run(conn: Connection) -> None:
-    """Train one job to its end, obeying commands and publishing snapshots."""
-    job = conn.recv()
+    """Wait for a job (a spare worker waits before it is needed), then train it to its end, obeying commands and
+    publishing snapshots. A supervisor that goes away before sending a job ends the worker quietly."""
+    try:
+        job = conn.recv()
+    except (EOFError, OSError):
+        return
+    if job.get("runs_dir"):
+        os.environ["MECHSPARSE_RUNS_DIR"] = job["runs_dir"]
 
     def publish(status, message, snapshot, device) -> None:
         with contextlib.suppress(OSError, EOFError):  # the supervisor is gone; the run folder has everything

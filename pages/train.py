@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import math
 
 import streamlit as st
 
 from app_state import DATASET_KEY, GRAPHS_KEY, device_label, escape_markdown, job_registry, use_app_navigation
-from mechsparse import data, figures, graphs, runs, synthetic, training
+from mechsparse import data, expectations, figures, graphs, runs, synthetic, theory, training
 from mechsparse.jobs import JobLimitError
 from mechsparse.runview import ENDED, RunView, run_view
 
@@ -15,12 +16,31 @@ SOURCES = ("Preset", "Graphs from the Theory page", "Dataset from the Data page"
 REFRESH_SECONDS = 1.0
 DISK_REFRESH_SECONDS = 3.0  # a run trained by another process: re-read its folder this often
 DEFAULT_MODEL_SIZE = "small"  # what the CLI and every benchmark use
+LAYOUTS = ("Presentation", "All panels")  # four large panels for a room / every panel at once
+# On hover, each panel offers only full screen (Streamlit's button in the Plotly toolbar) and a PNG for slides.
+PLOT_CONFIG = {
+    "displaylogo": False,
+    "modeBarButtonsToRemove": [
+        "zoom2d",
+        "pan2d",
+        "select2d",
+        "lasso2d",
+        "zoomIn2d",
+        "zoomOut2d",
+        "autoScale2d",
+        "resetScale2d",
+        "hoverClosestCartesian",
+        "hoverCompareCartesian",
+        "toggleSpikelines",
+    ],
+    "toImageButtonOptions": {"format": "png", "scale": 2},
+}
 
 use_app_navigation()
 st.title("Train")
 st.caption(
-    "Fit the sparsity-regularised VAE in the background. The learned graphs and latents update live beside "
-    "what the theory says can be identified. Share a run with its link: it reattaches to the same live run."
+    "Fit the sparsity-regularised VAE in the background and watch it learn the graphs and the latents, beside what "
+    "the theory says can be identified. A run's link reattaches to the same live run."
 )
 registry = job_registry()
 
@@ -42,17 +62,32 @@ def _pick_dataset(source: str, preset_name: str, n: int | None, seed: int) -> tu
     return ds, ds.name
 
 
-def _data_inputs(col) -> dict:
+def _source_inputs() -> dict:
+    """Where the data comes from, outside the form: the measured time beside it follows the chosen preset."""
     presets = list(graphs.PRESETS)
+    c1, c2, c3 = st.columns([2, 2, 3])
+    source = c1.radio("Data", SOURCES, index=0, key="train_source")
+    preset = c2.selectbox(
+        "Preset",
+        presets,
+        index=presets.index(graphs.DEFAULT_PRESET),
+        key="train_preset",
+        help="Used when Data is 'Preset'.",
+    )
+    measured = expectations.describe(preset)
+    if source == SOURCES[0]:
+        c3.markdown("**How long it takes**")
+        c3.caption(
+            f"{preset} with its default settings: {measured}"
+            if measured
+            else f"No measured time for {preset} yet; the papers' 10-latent action presets need about 15 s "
+            "and the temporal ones 3-10 min on a 2-core CPU (BENCHMARKS.md)."
+        )
+    return {"source": source, "preset": preset}
+
+
+def _data_inputs(col) -> dict:
     return {
-        "source": col.radio("Data", SOURCES, index=0, key="train_source"),
-        "preset": col.selectbox(
-            "Preset",
-            presets,
-            index=presets.index(graphs.DEFAULT_PRESET),
-            key="train_preset",
-            help="Used when Data is 'Preset'.",
-        ),
         "n": col.number_input(
             "Samples (preset / Theory graphs)",
             1_000,
@@ -133,9 +168,10 @@ def _limit_inputs(col) -> dict:
 
 def _config_form() -> dict | None:
     """The New run form; returns the values when Start is pressed, else None."""
+    source = _source_inputs()
     with st.form("new-run", border=True):
         c1, c2, c3 = st.columns(3)
-        values = _data_inputs(c1) | _sparsity_inputs(c2) | _limit_inputs(c3)
+        values = source | _data_inputs(c1) | _sparsity_inputs(c2) | _limit_inputs(c3)
         started = st.form_submit_button("Start training", type="primary")
     return values if started else None
 
@@ -168,12 +204,24 @@ def _start(form: dict) -> str:
 
 
 def _fmt(value, digits: int = 3) -> str:
-    return "—" if value is None else f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
+def _duration(seconds: float) -> str:
+    """42 s, 3 min 05 s, 1 h 02 min."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
 def _controls(view: RunView) -> None:
-    """Status line, and the buttons that apply: pause / resume / stop a live run, resume a resumable one."""
-    head = st.columns([3, 1, 1, 1])
+    """Status line, the buttons that apply (pause / resume / stop a live run, resume a resumable one), the layout."""
+    head = st.columns([4, 1, 1, 2], vertical_alignment="center")
     message = escape_markdown(view.message)
     head[0].markdown(f"**Run** `{view.run_id}` · status **{view.status}**" + (f" · {message}" if message else ""))
     job = registry.get(view.run_id)
@@ -189,30 +237,58 @@ def _controls(view: RunView) -> None:
             st.rerun()
         except (ValueError, JobLimitError, OSError) as exc:
             st.error(escape_markdown(exc))
+    head[3].segmented_control(
+        "Layout", LAYOUTS, default=LAYOUTS[0], key="train_layout", label_visibility="collapsed", width="stretch"
+    )
     if view.status == "failed":
         st.error(f"This run failed: {escape_markdown(view.message)}")
 
 
+def _progress_text(snap, live: bool) -> str:
+    """'step 1,200 / 40,000 · 42 s of 300 s · about 4 min 18 s left · 140 steps/s · cpu'."""
+    parts = [f"step {snap.step:,}" + (f" / {snap.max_steps:,}" if snap.max_steps else "")]
+    parts.append(f"{_duration(snap.elapsed)}" + (f" of {_duration(snap.max_seconds)}" if snap.max_seconds else ""))
+    left = snap.seconds_left
+    if left is not None and live and not snap.finished:
+        parts.append(f"about {_duration(left)} left")
+    parts.append(f"{snap.steps_per_second:.0f} steps/s")
+    return " · ".join(parts + [f"device {snap.device}"])
+
+
+def _expectation(view: RunView) -> None:
+    """What the benchmarks measured for this run's preset, so the room knows how long to wait."""
+    measured = expectations.describe(view.dataset)
+    if measured and view.dataset in graphs.PRESETS:
+        st.caption(f"What to expect for {view.dataset} (default settings): {measured}")
+
+
 def render_run(run_id: str) -> None:
-    """One run: controls, progress, headline numbers, the four panels and the curves."""
+    """One run: controls, progress, headline numbers, then the panels in the chosen layout."""
     view = run_view(run_id, registry)
     _controls(view)
     snap = view.snapshot
     if snap is None:
-        st.info("Starting: building the model and the first snapshot…")
-        return
-    st.progress(
-        snap.progress,
-        text=f"step {snap.step:,} · {snap.elapsed:.0f} s · {snap.steps_per_second:.1f} steps/s · device {snap.device}",
-    )
-    _headline(snap)
-    _panels(view)
+        st.progress(0.0, text="Starting: building the model and its first evaluation…")
+    else:
+        st.progress(snap.progress, text=_progress_text(snap, view.live))
+    _expectation(view)
+    if snap is not None:
+        _headline(snap, view.history)
+        if snap.metrics.mcc is None:
+            st.info(
+                "This dataset has no ground-truth latents, so MCC, R_con, SHD and the matched panels are absent: "
+                "the learned graphs are shown in the model's own latent order."
+            )
+    if st.session_state.get("train_layout") == LAYOUTS[1] and snap is not None:
+        _all_panels(view)
+    else:
+        _presentation(view)
     if not view.live and view.status in ENDED:
         st.caption(f"Saved in {runs.run_path(run_id)}")
 
 
-def _headline(snap) -> None:
-    """The run's numbers of the moment, in one row."""
+def _headline(snap, history) -> None:
+    """The run's numbers of the moment, in one row, and what the bound is doing."""
     m = snap.metrics
     cols = st.columns(6)
     cols[0].metric("MCC", _fmt(m.mcc))
@@ -221,32 +297,78 @@ def _headline(snap) -> None:
     cols[2].metric("SHD", _fmt(sum(shd)) if shd else "—")
     cols[3].metric("ELBO", _fmt(snap.elbo, 2))
     bound = snap.bound
-    cols[4].metric("Expected edges", _fmt(snap.edge_count, 1) + (f" / {bound:.0f}" if bound else ""))
-    cols[5].metric("Multiplier", _fmt(snap.multiplier, 3))
+    cols[4].metric("Expected edges", _fmt(snap.edge_count, 1) + (f" / {bound:.0f}" if bound is not None else ""))
+    cols[5].metric("Dual variable λ", _fmt(snap.multiplier, 3))
+    label = figures.bound_label(history if len(history) else None, snap.target_bound, snap.bound)
+    if label:
+        st.caption(f"Constraint: expected edges ≤ bound; {label}.")
+    elif snap.bound is None and snap.multiplier is None:
+        st.caption("No sparsity constraint: every edge is kept, so the expected edge count is the full graph's.")
 
 
-def _panels(view: RunView) -> None:
-    """Graphs, pattern, |L P| and correlations in rows of four, then the curves."""
+def _truth_pattern(view: RunView):
+    """C from the data's true graphs, to show before the first evaluation brings the run's own."""
+    truth = view.true_graphs
+    if truth is None:
+        return None
+    return theory.consistency_pattern(truth.ga, truth.gz)
+
+
+def _evaluation_key(view: RunView, layout: str) -> tuple:
+    """What the panels depend on: the panels change at each evaluation, not at each snapshot between them."""
+    last = int(view.history["step"].iloc[-1]) if len(view.history) and "step" in view.history else -1
+    return (view.run_id, layout, view.snapshot is not None, len(view.history), last)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _figures(key: tuple, _view: RunView) -> dict:
+    """The figures of one evaluation, built once and shared by every refresh and browser until the next one."""
+    view = _view
+    if key[1] == LAYOUTS[0]:
+        return figures.presentation_panels(view.snapshot, view.true_graphs, view.history, pattern=_truth_pattern(view))
     panels = figures.run_panels(view.snapshot, view.true_graphs)
-    if view.snapshot.metrics.mcc is None:
-        st.info(
-            "This dataset has no ground-truth latents, so MCC, R_con, SHD and the matched panels are absent: "
-            "the learned graphs are shown in the model's own latent order."
-        )
+    history = view.history if len(view.history) else None
+    panels["curves"] = figures.training_curves(history, target_bound=view.snapshot.target_bound)
+    return panels
+
+
+def _presentation(view: RunView) -> None:
+    """Four large panels in a 2 x 2 grid, each with one line saying what to look for."""
+    panels = _figures(_evaluation_key(view, LAYOUTS[0]), view)
+    order = [k for k in ("graphs", "entanglement", "corr", "curves") if k in panels]
+    captions = dict(figures.PANEL_CAPTIONS)
+    if view.true_graphs is None:
+        captions["graphs"] = captions["graphs_unmatched"]
+    elif view.snapshot is None:
+        captions["graphs"] = "The true graph: the learned edge probabilities take its place at the first evaluation."
+        captions["entanglement"] = "The theory's pattern C: the learned |L P| takes its place at the first evaluation."
+    for start in range(0, len(order), 2):
+        for col, key in zip(st.columns(2, gap="medium"), order[start : start + 2], strict=False):
+            col.plotly_chart(panels[key], key=f"big-{key}", config=PLOT_CONFIG)
+            col.caption(captions[key])
+
+
+def _all_panels(view: RunView) -> None:
+    """Every panel at once: graphs, pattern, |L P| and correlations in rows of four, then all the curves."""
+    panels = _figures(_evaluation_key(view, LAYOUTS[1]), view)
     order = [k for k in ("true_ga", "learned_ga", "true_gz", "learned_gz", "pattern", "coef", "corr") if k in panels]
     beside_curves = order.pop() if len(order) % 4 == 1 else None
     for start in range(0, len(order), 4):
         row = st.columns(4)
         for col, key in zip(row, order[start : start + 4], strict=False):
-            col.plotly_chart(panels[key], key=f"panel-{key}", config={"displayModeBar": False})
-    st.caption("Colour scales are fixed: 0 (white) to 1 (dark blue), so frames and runs compare directly.")
-    curves = figures.training_curves(view.history if len(view.history) else None)
+            col.plotly_chart(panels[key], key=f"panel-{key}", config=PLOT_CONFIG)
+    st.caption(
+        "Learned graphs should come to match the true graphs; |L P| should fit inside C. Colour scales are fixed: "
+        "0 (white) to 1 (dark blue), so frames and runs compare directly."
+    )
+    curves = panels["curves"]
     if beside_curves is not None:
         left, right = st.columns([1, 3])
-        left.plotly_chart(panels[beside_curves], key=f"panel-{beside_curves}", config={"displayModeBar": False})
-        right.plotly_chart(curves, key="curves")
+        left.plotly_chart(panels[beside_curves], key=f"panel-{beside_curves}", config=PLOT_CONFIG)
+        right.plotly_chart(curves, key="curves", config=PLOT_CONFIG)
     else:
-        st.plotly_chart(curves, key="curves")
+        st.plotly_chart(curves, key="curves", config=PLOT_CONFIG)
+    st.caption(figures.PANEL_CAPTIONS["curves"])
 
 
 # ---------------------------------------------------------------- page flow
@@ -261,9 +383,11 @@ with st.expander("New run", expanded=run_id is None):
 if form is not None:
     try:
         run_id = _start(form)
-        st.query_params["run"] = run_id
     except (ValueError, JobLimitError, OSError) as exc:
         st.error(escape_markdown(str(exc)))
+    else:
+        st.query_params["run"] = run_id
+        st.rerun()  # redraw with the form folded away: the live view starts at the top of the page
 
 if run_id:
     try:

@@ -17,6 +17,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# In-process app tests make many short-lived registries: no spare worker for each (tests/test_jobs.py pins the
+# spare; the browser tests' server keeps one, as the app does).
+os.environ.setdefault("MECHSPARSE_SPARE_WORKER", "0")
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -59,6 +62,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """
     port = _free_port()
     env = dict(os.environ, MECHSPARSE_RUNS_DIR=str(tmp_path_factory.mktemp("runs")), OMP_NUM_THREADS="1")
+    env["MECHSPARSE_SPARE_WORKER"] = "1"
     log = (tmp_path_factory.mktemp("streamlit") / "server.log").open("w")
     cmd = [
         sys.executable,

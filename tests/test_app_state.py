@@ -17,6 +17,11 @@ def test_streamlit_run_listens_on_loopback_only():
     assert config["server"]["address"] == "127.0.0.1"
 
 
+def test_no_deploy_button_on_a_local_lab():
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["toolbarMode"] == "viewer"  # Streamlit shows "Deploy" only in developer mode
+
+
 @pytest.mark.parametrize(
     ("text", "shown"),
     [

@@ -1,4 +1,5 @@
-"""A real browser trains live: start a short run, watch it change, pause, reattach by link, stop."""
+"""A real browser trains live: start a short run, watch it change in the presentation layout, reattach by link
+while it trains, pause, stop; and an unregularised run counts every edge."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-STEP_RE = re.compile(r"step ([\d,]+) ·")
+STEP_RE = re.compile(r"step ([\d,]+)(?: / [\d,]+)? ·")
 
 
 def _step(page) -> int:
@@ -40,25 +41,58 @@ def _changes(page, read, n: int, timeout: float = 60.0) -> list:
     return seen
 
 
-def test_live_run_pause_reattach_stop(app_url: str, page, tmp_path) -> None:
+def _start(page, app_url: str, steps: int, sparsity: str | None = None) -> str:
+    """Fill the New run form for teach-nested on the CPU, press Start; return the run id from the URL."""
     page.goto(f"{app_url}/train")
     page.get_by_role("button", name="Start training").wait_for(timeout=60_000)
     page.locator('[data-testid="stSelectbox"]').filter(has_text="Preset").click()
     page.get_by_role("option", name="teach-nested").click()
+    page.get_by_text("How long it takes").wait_for(timeout=30_000)  # the preset change has been applied
     page.get_by_label("Samples (preset / Theory graphs)").fill("2000")
-    page.get_by_label("Step limit").fill("200000")
+    page.get_by_label("Step limit").fill(str(steps))
+    if sparsity is not None:
+        page.locator('[data-testid="stRadio"]').filter(has_text="Sparsity").get_by_text(sparsity, exact=True).click()
     page.locator('[data-testid="stSelectbox"]').filter(has_text="Device").click()
     page.get_by_role("option", name="cpu", exact=True).click()
     page.get_by_role("button", name="Start training").click()
-
     page.wait_for_url(re.compile(r".*[?&]run=[\w-]+"), timeout=60_000)
-    run_id = re.search(r"run=([\w-]+)", page.url).group(1)
+    return re.search(r"run=([\w-]+)", page.url).group(1)
+
+
+def _charts(page, n: int, timeout: float = 60.0) -> int:
+    """Wait until at least n Plotly panels are drawn; return how many there are."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        drawn = page.locator('[data-testid="stPlotlyChart"]').filter(has=page.locator(".main-svg"))
+        if drawn.count() >= n:
+            return page.locator('[data-testid="stPlotlyChart"]').count()
+        time.sleep(0.3)
+    raise AssertionError(f"fewer than {n} panels drawn within {timeout} s")
+
+
+def test_live_run_presentation_reattach_pause_stop(app_url: str, page, browser, tmp_path) -> None:
+    run_id = _start(page, app_url, 200_000)
     page.get_by_text(STEP_RE).first.wait_for(timeout=60_000)
+    # the presentation layout: the form folds away, four large panels, each saying what to look for
+    assert not page.get_by_role("button", name="Start training").is_visible()
+    assert _charts(page, 4) == 4
+    page.get_by_text("orange outlines mark the true edges").wait_for(timeout=30_000)
 
     steps = _changes(page, lambda: _step(page), 2)
     assert len(steps) >= 3 and steps == sorted(steps), steps
     frames = _changes(page, lambda: _heatmap_values(page), 2, timeout=120.0)
     assert len(frames) >= 3, f"the correlation heatmap did not change twice: {frames}"
+
+    # a collaborator opens the run's link while it trains: live panels at once, and they keep moving
+    other = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        second = other.new_page()
+        second.goto(f"{app_url}/train?run={run_id}")
+        assert _charts(second, 4, timeout=30.0) == 4
+        steps_there = _changes(second, lambda: _step(second), 1)
+        assert len(steps_there) >= 2, steps_there
+    finally:
+        other.close()
 
     page.get_by_role("button", name="Pause").click()
     page.get_by_text("status paused").wait_for(timeout=30_000)
@@ -74,3 +108,12 @@ def test_live_run_pause_reattach_stop(app_url: str, page, tmp_path) -> None:
     page.get_by_text("status stopped").wait_for(timeout=60_000)
     page.screenshot(path=str(tmp_path / "train-stopped.png"), full_page=True)
     assert (tmp_path / "train-stopped.png").stat().st_size > 10_000
+
+
+def test_unregularised_run_counts_every_edge(app_url: str, page) -> None:
+    """Sparsity 'none' keeps the full graph: the expected edge count is all of it (was shown as 0)."""
+    _start(page, app_url, 300, sparsity="none")
+    page.get_by_text("status finished").wait_for(timeout=120_000)
+    metric = page.locator('[data-testid="stMetric"]').filter(has_text="Expected edges")
+    assert metric.locator('[data-testid="stMetricValue"]').inner_text().strip() == "4.0"  # teach-nested: 2 x 2
+    page.get_by_text("No sparsity constraint: every edge is kept").wait_for(timeout=10_000)

@@ -10,7 +10,16 @@ import numpy as np
 import pytest
 
 from mechsparse import evaluation, metrics
-from mechsparse.evaluation import Evaluation, LossMeter, Metrics, RateMeter, Snapshot, evaluate, progress_fraction
+from mechsparse.evaluation import (
+    Evaluation,
+    LossMeter,
+    Metrics,
+    RateMeter,
+    Snapshot,
+    evaluate,
+    progress_fraction,
+    seconds_left,
+)
 from mechsparse.training import annealed_bound
 
 
@@ -150,3 +159,11 @@ def test_annealed_bound_is_a_plain_function_of_the_step():
     assert annealed_bound(0, 9, None, 10, 20) is None
     assert [annealed_bound(s, 9, 3.0, 10, 20) for s in (0, 10, 20, 30, 1000)] == [9.0, 9.0, 6.0, 3.0, 3.0]
     assert annealed_bound(0, 9, 3.0, 10, 0) == 3.0  # no annealing: the target at once
+
+
+def test_seconds_left_takes_the_nearer_limit():
+    assert seconds_left(0, None, 5.0, None, 100.0) is None
+    assert seconds_left(100, 1000, 5.0, None, 0.0) is None  # a step limit without a rate yet
+    assert seconds_left(100, 1000, 5.0, None, 100.0) == pytest.approx(9.0)
+    assert seconds_left(100, 1000, 5.0, 8.0, 100.0) == pytest.approx(3.0)
+    assert seconds_left(100, None, 12.0, 8.0, 100.0) == 0.0

@@ -154,3 +154,21 @@ def test_start_needs_a_created_run(runs_dir):
     with pytest.raises(ValueError, match="no config or dataset"):
         JobRegistry().start("never-created")
     assert not runs.run_path("never-created").exists()
+
+
+def test_a_spare_worker_takes_the_next_job_and_is_replaced(runs_dir, tiny, tmp_path, monkeypatch):
+    registry = JobRegistry(keep_spare=True, spare_delay=0.0)
+    registry.warm()
+    spare_pid = registry._spare[0].pid
+    # the spare was launched before this runs folder existed: the job tells it where to train
+    monkeypatch.setenv("MECHSPARSE_RUNS_DIR", str(tmp_path / "later-runs"))
+    run_id = _new(tiny, _config(tiny, max_steps=40))
+    job = registry.start(run_id)
+    assert job._process.pid == spare_pid
+    job.join(120)
+    assert job.view().status == "finished", job.view().message
+    assert runs.load_run(run_id).summary["steps"] == 40
+    assert _wait(lambda: registry._spare is not None and registry._spare[0].pid != spare_pid, 30)
+    spare = registry._spare[0]
+    registry.stop_all()
+    assert registry._spare is None and spare.poll() is not None  # closing its socket ends a waiting worker

@@ -60,9 +60,10 @@ def test_gumbel_masks_soft_hard_and_frozen():
     assert float(many.detach().mean()) == pytest.approx(float(torch.sigmoid(torch.tensor(-1.0))), abs=0.02)
 
     full = EdgeMask(2, 3, "full")
-    assert torch.equal(full.sample(gen), torch.ones(2, 3)) and float(full.expected_edges()) == 0.0
+    assert torch.equal(full.sample(gen), torch.ones(2, 3)) and float(full.expected_edges()) == 6.0
     truth = np.array([[1, 0, 1], [0, 1, 0]])
     oracle = EdgeMask(2, 3, "oracle", fixed=truth)
+    assert float(oracle.expected_edges()) == 3.0  # a frozen graph counts its edges
     assert torch.equal(oracle.sample(gen, n=4)[2], torch.tensor(truth, dtype=torch.float32))
     assert list(oracle.parameters()) == []
     with pytest.raises(ValueError, match="oracle mask"):

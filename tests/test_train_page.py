@@ -50,7 +50,12 @@ def test_form_starts_a_run_that_finishes_and_shows_its_panels(runs_dir):
     assert run_id in text and "finished" in text
     labels = [m.label for m in again.metric]
     assert {"MCC", "R_con", "SHD", "ELBO"} <= set(labels)
-    assert len(again.get("plotly_chart")) >= 5  # true Ga, learned Ga, C, |L P|, corr, curves
+    charts = {c.key for c in again.get("plotly_chart")}
+    assert charts == {"big-graphs", "big-entanglement", "big-corr", "big-curves"}  # the presentation layout
+    assert len(again.caption) >= 4  # each large panel says what to look for
+    again.button_group(key="train_layout").set_value("All panels").run()
+    assert not again.exception
+    assert len(again.get("plotly_chart")) >= 6  # true Ga, learned Ga, C, |L P|, corr, curves
 
 
 def test_cuda_without_gpu_is_a_one_line_error(runs_dir):

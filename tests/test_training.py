@@ -132,8 +132,11 @@ def test_frozen_masks_have_no_learnable_logits(tiny):
         full = Trainer(tiny, cfg)
         assert full.model.mask_parameters() == [] and full.model.n_mask_entries == 0
         np.testing.assert_array_equal(full.snapshot().edge_probs_a, np.ones((3, 3)))
+        full.step()
+        assert full.snapshot().edge_count == 9.0  # every edge is used: the count is the full graph's, not 0
     oracle = Trainer(tiny, _cfg(masks="oracle"))
     np.testing.assert_array_equal(oracle.snapshot().edge_probs_a, tiny.ga)
+    assert oracle.snapshot().edge_count == tiny.ga.sum()
     no_graphs = dataclasses.replace(tiny, ga=None)
     with pytest.raises(ValueError, match="oracle"):
         Trainer(no_graphs, _cfg(masks="oracle"))
