@@ -160,7 +160,7 @@ def training_curves(
         cols=cols,
         subplot_titles=[CURVES[k][0] for k in panels],
         horizontal_spacing=0.1 if cols <= 2 else 0.075,
-        vertical_spacing=min(0.3, 60 / max(height - 90, 1)) if rows > 1 else 0.1,  # room for a title and ticks
+        vertical_spacing=min(0.3, 80 / max(height - 90, 1)) if rows > 1 else 0.1,  # room for a title and ticks
     )
     steps = history["step"] if history is not None and "step" in history else None
     same = mcc_equals_r_con(history)
@@ -405,6 +405,23 @@ def _graph_cells(snapshot: Snapshot | None, truth: GraphSpec | None) -> list[Mat
     return cells
 
 
+def graph_thumbnail(spec: GraphSpec, *, height: int = 230) -> go.Figure:
+    """The graphs a run is about to learn, small: Ga and/or Gz side by side (rows = children)."""
+    cells = []
+    for key, name in (("a", "Ga"), ("z", "Gz")):
+        g = getattr(spec, f"g{key}")
+        if g is not None:
+            parents = latent_labels(g.shape[1], "a") if key == "a" else [f"{s}'" for s in latent_labels(g.shape[0])]
+            cells.append(
+                MatrixCell(
+                    g, f"{name} ({int(np.sum(g))} edges)", parents, latent_labels(g.shape[0]), colorscale=BINARY_SCALE
+                )
+            )
+    fig = matrix_grid(cells, height=height, font_size=11)
+    fig.update_layout(margin={"l": 30, "r": 10, "t": 30, "b": 20})
+    return fig
+
+
 def presentation_panels(
     snapshot: Snapshot | None,
     truth: GraphSpec | None = None,
@@ -639,7 +656,7 @@ def _pattern_hover(c: np.ndarray, i: int, j: int) -> str:
     return f"true z{i + 1} {verb} mix with ẑ{j + 1}, the learned latent matched to z{j + 1}{twins}"
 
 
-def pattern_figure(c: np.ndarray, twins: Sequence[Sequence[int]] = ()) -> go.Figure:
+def pattern_figure(c: np.ndarray, twins: Sequence[Sequence[int]] = (), *, height: int | None = None) -> go.Figure:
     """The consistency pattern C (row i: the learned latents ẑ_j that true z_i may mix with), each twin class
     outlined in its own colour and tagged on the row labels, so twins stand out."""
     c = np.asarray(c, dtype=bool)
@@ -684,10 +701,14 @@ def pattern_figure(c: np.ndarray, twins: Sequence[Sequence[int]] = ()) -> go.Fig
         colorscale=BINARY_SCALE,
         show_values=False,
         show_scale=False,
+        height=height,
     )
     # numeric axes under the category labels so the outline boxes sit on cell borders
-    fig.update_xaxes(tickmode="array", tickvals=list(range(dz)), ticktext=hats)
-    fig.update_yaxes(tickmode="array", tickvals=list(range(dz)), ticktext=y_labels)
+    dense = dz > 12  # a third of the page is ~10 px a cell: name every other column, upright, in a smaller font
+    x_text = [h if not dense or j % 2 == 0 else "" for j, h in enumerate(hats)]
+    small = {"size": 10} if dense else {}
+    fig.update_xaxes(tickmode="array", tickvals=list(range(dz)), ticktext=x_text, tickangle=0, tickfont=small)
+    fig.update_yaxes(tickmode="array", tickvals=list(range(dz)), ticktext=y_labels, tickfont=small)
     hover = [[_pattern_hover(c, i, j) for j in range(dz)] for i in range(dz)]
     fig.data[0].update(x=list(range(dz)), y=list(range(dz)), customdata=hover)
     fig.data[0].update(hovertemplate="%{customdata}<extra></extra>")

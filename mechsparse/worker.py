@@ -17,6 +17,8 @@ import os
 import sys
 from multiprocessing.connection import Connection
 
+import torch
+
 from mechsparse import runner, runs
 from mechsparse.runlock import RunBusyError
 
@@ -53,6 +55,12 @@ class _Commands:
                 self.stopped = True
 
 
+def _warm_up() -> None:
+    """Pay torch's one-time costs before the job arrives (a spare worker waits with them paid): the first optimiser
+    built imports torch._dynamo, seconds on a small CPU."""
+    torch.optim.Adam([torch.zeros(1, requires_grad=True)])
+
+
 def run(conn: Connection) -> None:
     """Wait for a job (a spare worker waits before it is needed), then train it to its end, obeying commands and
     publishing snapshots. A supervisor that goes away before sending a job ends the worker quietly."""
@@ -86,6 +94,7 @@ def run(conn: Connection) -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     conn = Connection(int(argv[0]))
+    _warm_up()
     try:
         run(conn)
     finally:

@@ -65,7 +65,7 @@ def _pick_dataset(source: str, preset_name: str, n: int | None, seed: int) -> tu
 def _source_inputs() -> dict:
     """Where the data comes from, outside the form: the measured time beside it follows the chosen preset."""
     presets = list(graphs.PRESETS)
-    c1, c2, c3 = st.columns([2, 2, 3])
+    c1, c2, c3, c4 = st.columns([2, 2, 3, 2])
     source = c1.radio("Data", SOURCES, index=0, key="train_source")
     preset = c2.selectbox(
         "Preset",
@@ -83,7 +83,22 @@ def _source_inputs() -> dict:
             else f"No measured time for {preset} yet; the papers' 10-latent action presets need about 15 s "
             "and the temporal ones 3-10 min on a 2-core CPU (BENCHMARKS.md)."
         )
+    spec = _source_graphs(source, preset)
+    if spec is not None:
+        c4.plotly_chart(figures.graph_thumbnail(spec), key="source-graphs", config={"displayModeBar": False})
+    else:
+        c4.caption("This dataset carries no true graphs: the run learns them without a reference.")
     return {"source": source, "preset": preset}
+
+
+def _source_graphs(source: str, preset: str) -> graphs.GraphSpec | None:
+    """The true graphs of the data a new run would train on (None when they are unknown)."""
+    if source == SOURCES[0]:
+        return graphs.preset(preset)
+    if source == SOURCES[1]:
+        return st.session_state.get(GRAPHS_KEY)
+    ds = st.session_state.get(DATASET_KEY)
+    return None if ds is None else ds.graphs
 
 
 def _data_inputs(col) -> dict:

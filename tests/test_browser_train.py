@@ -60,12 +60,12 @@ def _start(page, app_url: str, steps: int, sparsity: str | None = None) -> str:
 
 
 def _charts(page, n: int, timeout: float = 60.0) -> int:
-    """Wait until at least n Plotly panels are drawn; return how many there are."""
+    """Wait until at least n of the run's large panels (keyed big-*) are drawn; return how many there are."""
+    panels = page.locator('[class*="st-key-big-"] [data-testid="stPlotlyChart"]')
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        drawn = page.locator('[data-testid="stPlotlyChart"]').filter(has=page.locator(".main-svg"))
-        if drawn.count() >= n:
-            return page.locator('[data-testid="stPlotlyChart"]').count()
+        if panels.filter(has=page.locator(".main-svg")).count() >= n:
+            return panels.count()
         time.sleep(0.3)
     raise AssertionError(f"fewer than {n} panels drawn within {timeout} s")
 
