@@ -49,8 +49,8 @@ def cmd_theory(args: argparse.Namespace) -> int:
     spec = _spec_from_args(args)
     report = theory.analyse(spec.ga, spec.gz)
     print(f"graphs: {graphs.encode(spec)}   (dz={spec.dz}, da={spec.da})")
-    print("consistency pattern C (row i: learned latents that true z_i may depend on):")
-    print(_matrix_text(report.pattern.astype(int)))
+    print("consistency pattern C (row i: the learned latents ẑj that true zi may mix with; an upper bound):")
+    print(_matrix_text(report.pattern.astype(int), theory.HAT))
     print(f"verdict: {report.verdict}")
     ident = ", ".join(f"z{i + 1}" for i in report.identified) or "none"
     print(f"identified: {ident}")
@@ -64,8 +64,8 @@ def cmd_theory(args: argparse.Namespace) -> int:
 
 def _add_graph_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--preset", choices=list(graphs.PRESETS), help="a named preset graph")
-    p.add_argument("--ga", help="action graph rows, e.g. 110,011 (row i: actions driving z_i)")
-    p.add_argument("--gz", help="temporal graph rows, e.g. 10,11 (row i: past latents driving z_i)")
+    p.add_argument("--ga", help="action graph rows, e.g. 110.011 as in links (row i: actions driving z_i)")
+    p.add_argument("--gz", help="temporal graph rows, e.g. 10.11 (row i: past latents driving z_i)")
 
 
 def cmd_generate(args: argparse.Namespace) -> int:

@@ -9,13 +9,16 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from mechsparse.evaluation import Snapshot
 from mechsparse.graphs import GraphSpec
+
+if TYPE_CHECKING:  # the figures need no scipy (evaluation imports it): the Theory page loads faster
+    from mechsparse.evaluation import Snapshot
 
 PROB_SCALE = "Blues"  # 0..1 quantities: edge probabilities, |corr|, |L P|
 BINARY_SCALE = [[0.0, "#f4f4f6"], [1.0, "#1f4e99"]]  # 0/1 graphs and patterns
@@ -276,8 +279,8 @@ PANEL_CAPTIONS = {
     "graphs": "Learned edge probabilities, rows matched to the true latents; orange outlines mark the true edges. "
     "The dark cells should come to fill the outlines and nothing else.",
     "graphs_unmatched": "The learned edge probabilities in the model's own latent order (no ground truth to match).",
-    "entanglement": "Normalised |L P|: how much each learned latent mixes into each true one. It should fit inside "
-    "the pattern C (orange outlines): dark cells only where the theory allows them.",
+    "entanglement": "Normalised |L P|: row z_i shows which learned latents ẑ_j the true z_i mixes with. It should "
+    "fit inside the pattern C (orange outlines): dark cells only where the theory allows them.",
     "corr": "|corr(z_i, ẑ_j)| after matching: a dark diagonal means each true latent is recovered by one learned "
     "latent (MCC is the diagonal's mean).",
     "curves": "MCC and R_con should rise to 1 and SHD fall to 0, while the expected edge count follows the bound "

@@ -124,11 +124,11 @@ _PRESETS: dict[str, tuple[str, object]] = {
         lambda: (_cyclic_nondiag(10), None),
     ),
     "action-block-diag": (
-        "10 latents, 5 actions, each action drives a pair: five twin pairs stay entangled",
+        "10 latents, 5 actions, each action drives a pair: five pairs of twins",
         lambda: (_block_diag_actions(), None),
     ),
     "action-block-nondiag": (
-        "block-diagonal actions plus a1 also driving z9, z10: pairs entangled, z1/z2 may also mix in z9/z10",
+        "block-diagonal actions plus a1 also driving z9, z10: five pairs of twins; z1, z2 may mix with ẑ9, ẑ10",
         lambda: (_block_nondiag_actions(), None),
     ),
     "time-diag": ("10 latents, each depends only on its own past (Gz = I)", lambda: (None, np.eye(10))),
@@ -137,25 +137,25 @@ _PRESETS: dict[str, tuple[str, object]] = {
         lambda: (None, np.tril(np.ones((10, 10)))),
     ),
     "time-block-diag": (
-        "10 latents in five 2x2 blocks of temporal dependence: twin pairs stay entangled",
+        "10 latents in five 2x2 blocks of temporal dependence: five pairs of twins",
         lambda: (None, _block_diag_time()),
     ),
     "time-block-nondiag": (
-        "temporal 2x2 blocks plus cross-block edges: pairs entangled",
+        "temporal 2x2 blocks plus cross-block edges: five pairs of twins; z1, z2 may mix with ẑ9, ẑ10",
         lambda: (None, _block_nondiag_time()),
     ),
     # small teaching presets, one per case of THEORY.md
     "teach-complete": ("3 latents, one action each: complete disentanglement", lambda: (np.eye(3), None)),
     "teach-nested": (
-        "2 latents: a1 drives both, a2 only z2; z2 identified, z1 may mix in z2",
+        "2 latents: a1 drives both, a2 only z2; z2 identified, z1 may mix with ẑ2",
         lambda: (np.array([[1, 0], [1, 1]]), None),
     ),
     "teach-twins": (
-        "4 latents, 2 actions each driving a pair: two twin classes",
+        "4 latents, 2 actions each driving a pair: two pairs of twins",
         lambda: (np.kron(np.eye(2), np.ones((2, 1))), None),
     ),
     "teach-no-parent": (
-        "3 latents, z3 has no action parent: z1, z2 identified, z3 may mix in all",
+        "3 latents, z3 has no action parent: z1, z2 identified, z3 may mix with ẑ1, ẑ2",
         lambda: (np.array([[1, 0], [0, 1], [0, 0]]), None),
     ),
     "teach-interventions": (
@@ -207,9 +207,22 @@ def random_graph(
     return GraphSpec(ga=ga, gz=gz)
 
 
-def resize(spec: GraphSpec, dz: int, da: int, *, use_ga: bool = True, use_gz: bool = True) -> GraphSpec:
+def resize(
+    spec: GraphSpec,
+    dz: int,
+    da: int,
+    *,
+    use_ga: bool = True,
+    use_gz: bool = True,
+    last_ga: np.ndarray | None = None,
+    last_gz: np.ndarray | None = None,
+) -> GraphSpec:
     """The same graphs at new dimensions, for interactive editing: overlapping entries are kept, new latents start
-    with no action parent and a temporal self-loop, a newly switched-on Ga starts as eye(dz, da), a new Gz as I."""
+    with no action parent and a temporal self-loop.
+
+    A graph switched back on comes back as it was last edited (``last_ga``/``last_gz``, resized the same way), so
+    toggling a graph off and on never loses it; with nothing to restore, Ga starts as eye(dz, da) and Gz as I.
+    """
     if not 1 <= dz <= MAX_DIM:
         raise ValueError(f"number of latents dz must be between 1 and {MAX_DIM}, got {dz}")
     if use_ga and not 1 <= da <= MAX_DIM:
@@ -218,23 +231,26 @@ def resize(spec: GraphSpec, dz: int, da: int, *, use_ga: bool = True, use_gz: bo
         raise ValueError("at least one graph (Ga or Gz) is required")
     ga = gz = None
     if use_ga:
-        if spec.ga is None:
+        old = spec.ga if spec.ga is not None else last_ga
+        if old is None:
             ga = np.eye(dz, da, dtype=np.int8)
         else:
             ga = np.zeros((dz, da), dtype=np.int8)
-            r, c = min(dz, spec.dz), min(da, spec.da)
-            ga[:r, :c] = spec.ga[:r, :c]
+            r, c = min(dz, old.shape[0]), min(da, old.shape[1])
+            ga[:r, :c] = old[:r, :c]
     if use_gz:
         gz = np.eye(dz, dtype=np.int8)
-        if spec.gz is not None:
-            r = min(dz, spec.dz)
-            gz[:r, :r] = spec.gz[:r, :r]
+        old = spec.gz if spec.gz is not None else last_gz
+        if old is not None:
+            r = min(dz, old.shape[0])
+            gz[:r, :r] = old[:r, :r]
     return GraphSpec(ga=ga, gz=gz)
 
 
 # ---------------------------------------------------------------- text encoding
 
-_ROWS_RE = re.compile(r"^[01]+(\.[01]+)*$")
+_ROW_SEPARATORS = re.compile(r"[.,;\s]+")  # links use '.', the command line may use ',' or ';', typing may add spaces
+_ROWS_HINT = "rows of 0/1 digits separated by dots, e.g. 110.011"
 
 
 def rows_to_text(g: np.ndarray) -> str:
@@ -243,11 +259,11 @@ def rows_to_text(g: np.ndarray) -> str:
 
 
 def parse_rows(text: str, name: str = "graph") -> np.ndarray:
-    """'110,011' or '110.011' -> 0/1 matrix; one-line ValueError on malformed text."""
-    cleaned = text.strip().replace(",", ".").replace(";", ".").replace(" ", "")
-    if not _ROWS_RE.match(cleaned):
-        raise ValueError(f"{name}: expected rows of 0/1 digits separated by commas, e.g. 110,011; got {text!r}")
-    rows = cleaned.split(".")
+    """'110.011' (as in links) -> 0/1 matrix; commas, semicolons or spaces also separate rows. One-line ValueError
+    on malformed text, whose hint shows the dots that links use."""
+    rows = [r for r in _ROW_SEPARATORS.split(text.strip()) if r]
+    if not rows or any(set(r) - {"0", "1"} for r in rows):
+        raise ValueError(f"{name}: expected {_ROWS_HINT}; got {text!r}")
     if len({len(r) for r in rows}) != 1:
         raise ValueError(f"{name}: all rows must have the same length, got lengths {[len(r) for r in rows]}")
     return np.array([[int(c) for c in r] for r in rows], dtype=np.int8)
@@ -275,5 +291,8 @@ def decode(text: str) -> GraphSpec:
         elif kind == "z" and gz is None:
             gz = parse_rows(body, "Gz")
         else:
-            raise ValueError(f"cannot read graph text {text!r}: expected 'a<rows>~z<rows>'")
+            raise ValueError(
+                f"cannot read graph text {text!r}: expected a<Ga rows>~z<Gz rows>, e.g. a10.01~z11.01 "
+                "(rows of 0/1 digits separated by dots)"
+            )
     return GraphSpec(ga=ga, gz=gz)

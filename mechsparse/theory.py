@@ -1,8 +1,8 @@
 """What mechanism-sparsity theory guarantees for given graphs: the consistency pattern C and its reading.
 
-Definitions follow THEORY.md. ``C[i, j] = True`` means the true latent z_i may depend on the learned latent
-matched to z_j. Everything is vectorised numpy so it can be recomputed on every click.
-Latents and actions are named 1-based in text (z1, a1), 0-based in arrays.
+Definitions follow THEORY.md. ``C[i, j] = True`` means the true latent z_i may mix with ẑ_j, the learned latent
+matched to z_j: an upper bound (twins may be mixed, they need not be). Everything is vectorised numpy so it can be
+recomputed on every click. Latents and actions are named 1-based in text (z1, a1), 0-based in arrays.
 """
 
 from __future__ import annotations
@@ -78,55 +78,121 @@ def criterion_sets(ga: np.ndarray | None = None, gz: np.ndarray | None = None) -
 
 
 # ---------------------------------------------------------------- plain words
+#
+# One vocabulary everywhere (page, CLI, figures): for every off-diagonal C[i, j], z_i "may mix with" ẑ_j, the learned
+# latent matched to z_j; a mutual pair or class is "twins". A set with one member is named bare ("a1"), several in
+# braces ("{a1, a2}"), and an empty one in words ("no action parent"), never as "{}".
+
+HAT = "ẑ"  # prefix of a learned latent: ẑ2 is the learned latent matched to z2
+
+# (singular, plural) per feature kind: 0 = action parent, 1 = temporal parent, 2 = temporal child
+_KINDS = (
+    ("action parent", "action parents"),
+    ("temporal parent", "temporal parents"),
+    ("temporal child", "temporal children"),
+)
 
 
-def _names(prefix: str, idx) -> str:
-    return "{" + ", ".join(f"{prefix}{k + 1}" for k in idx) + "}"
-
-
-def _pair_reason(i: int, j: int, ga: np.ndarray | None, gz: np.ndarray | None) -> str:
-    """Why C[i, j] holds: each regularised graph puts z_i's pattern inside z_j's."""
+def latent_list(idx, prefix: str = "z") -> str:
+    """'z1, z3, z5–z8' (1-based), runs of three or more shortened to a range so that 20 latents stay readable."""
+    runs: list[list[int]] = []
+    for k in sorted(int(k) for k in idx):
+        if runs and k == runs[-1][-1] + 1:
+            runs[-1].append(k)
+        else:
+            runs.append([k])
     parts = []
+    for run in runs:
+        if len(run) >= 3:
+            parts.append(f"{prefix}{run[0] + 1}–{prefix}{run[-1] + 1}")
+        else:
+            parts.extend(f"{prefix}{k + 1}" for k in run)
+    return ", ".join(parts)
+
+
+def _join(items: list[str], sep: str = ", ") -> str:
+    """'x', 'x and y', 'x, y and z' (sep between all but the last two)."""
+    return items[0] if len(items) == 1 else sep.join(items[:-1]) + " and " + items[-1]
+
+
+def _features(i: int, ga: np.ndarray | None, gz: np.ndarray | None) -> list[tuple[int, str, np.ndarray]]:
+    """z_i's parents and children in each regularised graph, as (kind, name prefix, members)."""
+    out = []
     if ga is not None:
-        pi, pj = np.flatnonzero(ga[i]), np.flatnonzero(ga[j])
-        extra = np.setdiff1d(pj, pi)
-        if len(pi) == 0:
-            parts.append(f"z{i + 1} has no action parent")
-        elif len(extra) == 0:
-            parts.append(f"both are driven by exactly {_names('a', pi)}")
-        else:
-            parts.append(
-                f"{_names('a', pi)} drive{'s' if len(pi) == 1 else ''} both, {_names('a', extra)} only z{j + 1}"
-            )
+        out.append((0, "a", np.flatnonzero(ga[i])))
     if gz is not None:
-        pi, pj = np.flatnonzero(gz[i]), np.flatnonzero(gz[j])
-        ci, cj = np.flatnonzero(gz[:, i]), np.flatnonzero(gz[:, j])
-        if np.array_equal(pi, pj) and np.array_equal(ci, cj):
-            parts.append(f"in time both have parents {_names('z', pi)} and children {_names('z', ci)}")
-        else:
-            parts.append(
-                f"in time z{i + 1}'s parents {_names('z', pi)} are among z{j + 1}'s {_names('z', pj)} and "
-                f"z{i + 1}'s children {_names('z', ci)} among z{j + 1}'s {_names('z', cj)}"
-            )
-    return "; ".join(parts)
+        out.append((1, "z", np.flatnonzero(gz[i])))
+        out.append((2, "z", np.flatnonzero(gz[:, i])))
+    return out
+
+
+def _feature_text(kind: int, prefix: str, members: np.ndarray) -> str:
+    """'action parent a1', 'temporal parents {z1, z2}', or 'no temporal child'."""
+    one, many = _KINDS[kind]
+    if len(members) == 0:
+        return f"no {one}"
+    if len(members) == 1:
+        return f"{one} {prefix}{members[0] + 1}"
+    return f"{many} {{{latent_list(members, prefix)}}}"
+
+
+def _lacking(kind: int, m: int, ga: np.ndarray | None, gz: np.ndarray | None) -> np.ndarray:
+    """Boolean over latents: which ones lack feature m of this kind (so it separates them from a latent that has it)."""
+    if kind == 0:
+        return ga[:, m] == 0
+    if kind == 1:
+        return gz[:, m] == 0
+    return gz[m, :] == 0
+
+
+def _pair_reason(
+    i: int, others: list[int], ga: np.ndarray | None, gz: np.ndarray | None, *, short: bool = False
+) -> str:
+    """Why C[i, j] holds for each j in others (z_i may mix with ẑ_j): z_j has every parent and child of z_i, so
+    nothing sets z_i apart. ``short`` when z_i's parents and children were just named (after its twins)."""
+    has = [_feature_text(*f) for f in _features(i, ga, gz) if len(f[2])]
+    if not has:
+        return "it has " + _join([_feature_text(*f) for f in _features(i, ga, gz)])
+    verb = "has" if len(others) == 1 else "have"
+    if short and len(", ".join(has)) > 40:
+        return f"{latent_list(others)} {verb} them too"
+    return f"{latent_list(others)} also {verb} its {_join(has)}"
 
 
 def _separation_reason(i: int, ga: np.ndarray | None, gz: np.ndarray | None) -> str:
-    """Why z_i is identified: every other latent lacks one of z_i's parents (or, in time, children)."""
-    if (ga if ga is not None else gz).shape[0] == 1:
+    """Why z_i is identified: name, for every other latent, one parent or child of z_i that it lacks.
+
+    A greedy cover keeps the sentence short: the feature missing from the most remaining latents comes first.
+    """
+    dz = (ga if ga is not None else gz).shape[0]
+    if dz == 1:
         return "it is the only latent"
-    sets = []
-    if ga is not None:
-        sets.append(f"action parents {_names('a', np.flatnonzero(ga[i]))}")
-    if gz is not None:
-        sets.append(f"temporal parents {_names('z', np.flatnonzero(gz[i]))}")
-        sets.append(f"temporal children {_names('z', np.flatnonzero(gz[:, i]))}")
-    joined = sets[0] if len(sets) == 1 else ", ".join(sets[:-1]) + " or " + sets[-1]
-    return f"every other latent lacks one of its {joined}"
+    left = np.ones(dz, dtype=bool)
+    left[i] = False
+    candidates = [(kind, p, m, _lacking(kind, m, ga, gz)) for kind, p, members in _features(i, ga, gz) for m in members]
+    clauses: list[str] = []
+    last_kind = -1
+    while left.any() and candidates:
+        kind, prefix, m, lack = max(candidates, key=lambda c: int((c[3] & left).sum()))  # ties: first listed
+        got = lack & left
+        if not got.any():
+            break  # only when z_i is not identified; callers never ask then
+        n = int(got.sum())
+        everyone = not clauses and n == dz - 1
+        who = "every other latent" if everyone else latent_list(np.flatnonzero(got))
+        verb = "lacks" if n == 1 or everyone else "lack"
+        what = f"{prefix}{m + 1}" + (" (itself)" if kind and m == i else "")
+        if kind != last_kind:  # name the kind once per run of clauses of the same kind
+            what = f"its {_KINDS[kind][0]} {what}"
+        clauses.append(f"{who} {verb} {what}")
+        left &= ~got
+        last_kind = kind
+    return _join(clauses, "; ")
 
 
 def latent_reasons(ga: np.ndarray | None = None, gz: np.ndarray | None = None) -> list[str]:
-    """One plain-words sentence per latent saying whether it is identified and why."""
+    """One plain-words sentence per latent: identified (and which parent or child sets it apart from each other
+    latent), or not (its twins, and the learned latents it may mix with, and why)."""
     c = consistency_pattern(ga, gz)
     reasons = []
     for i in range(c.shape[0]):
@@ -135,16 +201,17 @@ def latent_reasons(ga: np.ndarray | None = None, gz: np.ndarray | None = None) -
             reasons.append(f"z{i + 1} is identified: {_separation_reason(i, ga, gz)}.")
             continue
         twins = [j for j in others if c[j, i]]
-        lines = []
+        strict = [j for j in others if not c[j, i]]
+        clauses = []
         if twins:
-            lines.append(
-                f"z{i + 1} stays entangled with {', '.join(f'z{j + 1}' for j in twins)}: "
-                f"{_pair_reason(i, twins[0], ga, gz)}"
+            exact = _join([_feature_text(*f) for f in _features(i, ga, gz)])
+            clauses.append(
+                f"twin of {latent_list(twins)}, as {'both' if len(twins) == 1 else 'all'} have exactly {exact}"
             )
-        for j in others:
-            if j not in twins:
-                lines.append(f"z{i + 1} may also depend on z{j + 1}: {_pair_reason(i, j, ga, gz)}")
-        reasons.append(". ".join(lines) + ".")
+        if strict:
+            why = _pair_reason(i, strict, ga, gz, short=bool(twins))
+            clauses.append(f"it may mix with {latent_list(strict, HAT)}, as {why}")
+        reasons.append(f"z{i + 1} is not identified: " + "; ".join(clauses) + ".")
     return reasons
 
 
@@ -161,22 +228,18 @@ class TheoryReport:
 
 
 def verdict_text(c: np.ndarray) -> str:
-    """'complete disentanglement', or 'partial: z1, z4 identified; {z2, z3} twins; z5 may mix in z2'."""
+    """'complete disentanglement', or 'partial: z1, z4 identified; {z2, z3} twins; z5 may mix with ẑ2'."""
     if is_complete(c):
         return "complete disentanglement"
     ident = identified_latents(c)
-    pieces = []
-    if ident:
-        pieces.append(", ".join(f"z{i + 1}" for i in ident) + " identified")
-    else:
-        pieces.append("no latent identified")
-    for cls in twin_classes(c):
-        if len(cls) > 1:
-            pieces.append(_names("z", cls) + " twins")
+    pieces = [f"{latent_list(ident)} identified" if ident else "no latent identified"]
+    pieces += ["{" + latent_list(cls) + "} twins" for cls in twin_classes(c) if len(cls) > 1]
+    mixes: dict[tuple[int, ...], list[int]] = {}  # learned latents -> the true latents that may mix with them
     for i in range(c.shape[0]):
-        strict = [j for j in np.flatnonzero(c[i]) if j != i and not c[j, i]]
+        strict = tuple(int(j) for j in np.flatnonzero(c[i]) if j != i and not c[j, i])
         if strict:
-            pieces.append(f"z{i + 1} may mix in " + ", ".join(f"z{j + 1}" for j in strict))
+            mixes.setdefault(strict, []).append(i)
+    pieces += [f"{latent_list(rows)} may mix with {latent_list(cols, HAT)}" for cols, rows in mixes.items()]
     return "partial: " + "; ".join(pieces)
 
 

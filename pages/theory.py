@@ -3,7 +3,12 @@
 State: st.session_state["graphs"] holds the GraphSpec shown (the Data and Train pages read it); the URL's ?g=
 holds graphs.encode(spec), so a link opens exactly this graph. Widgets change the graph through callbacks, so
 coming back from another page never overwrites it; the matrix editors are keyed by a version that bumps on every
-change, so each one starts from the current graph.
+change, so each one starts from the current graph. The last Ga and Gz shown are kept apart, so switching a graph
+off and on again brings it back as it was.
+
+Fast first render: the verdict and the reasons are drawn before any figure, and the figures are built once per
+graph; the checkbox editors, whose table component is the page's heaviest download, are drawn only while their panel
+is chosen; the share link is a plain link (st.code's copy button would download a syntax highlighter first).
 """
 
 import numpy as np
@@ -24,6 +29,10 @@ use_app_navigation()
 
 ss = st.session_state
 PLOT_CONFIG = {"displayModeBar": False}
+LAST_GA_KEY = "_theory_last_ga"  # the last Ga shown, restored when "use Ga" is switched back on
+LAST_GZ_KEY = "_theory_last_gz"  # the same for Gz
+PANEL_KEY = "theory_panel"  # which controls show: only that panel's widgets are drawn
+PANELS = ("Preset", "Random graph", "Edit Ga / Gz")
 RANDOM_DEFAULTS = {"theory_rand_dz": 4, "theory_rand_da": 3, "theory_rand_density": 0.4, "theory_rand_temporal": True}
 
 
@@ -35,6 +44,10 @@ def _md(text: str) -> str:
 def _set_spec(spec: graphs.GraphSpec, *, sync_widgets: bool = True) -> None:
     """Make spec the current graph; sync the editing widgets unless they are already drawn this run."""
     ss[GRAPHS_KEY] = spec
+    if spec.ga is not None:
+        ss[LAST_GA_KEY] = spec.ga
+    if spec.gz is not None:
+        ss[LAST_GZ_KEY] = spec.gz
     ss[THEORY_ERROR_KEY] = None
     ss[THEORY_VERSION_KEY] = ss.get(THEORY_VERSION_KEY, 0) + 1
     if sync_widgets:
@@ -82,6 +95,8 @@ def _on_resize() -> None:
             int(ss["theory_da"]),
             use_ga=bool(ss["theory_use_ga"]),
             use_gz=bool(ss["theory_use_gz"]),
+            last_ga=ss.get(LAST_GA_KEY),
+            last_gz=ss.get(LAST_GZ_KEY),
         )
     )
 
@@ -94,6 +109,21 @@ def _matrix_editor(g: np.ndarray, kind: str, ver: int) -> np.ndarray:
     config = {c: st.column_config.CheckboxColumn(c, width="small") for c in cols}
     out = st.data_editor(df, key=f"theory_g{kind}_{ver}", column_config=config, num_rows="fixed")
     return out.fillna(False).to_numpy(dtype=np.int8)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _figures(code: str) -> dict:
+    """The page's figures for one graph (keyed by its link code), built once per server: a second visit, another
+    browser or a rerun with the same graph only sends them. Shared read-only: st.plotly_chart does not modify them."""
+    spec = graphs.decode(code)
+    report = theory.analyse(spec.ga, spec.gz)
+    h = int(min(max(60 + 28 * max(spec.dz, spec.da), 260), 400))  # a third of the page wide: no taller than that
+    figs = {
+        kind: figures.graph_heatmap(g, kind, height=h) for kind, g in (("a", spec.ga), ("z", spec.gz)) if g is not None
+    }
+    figs["C"] = figures.pattern_figure(report.pattern, report.twins, height=h)
+    figs["drawing"] = figures.node_link_figure(spec.ga, spec.gz)
+    return figs
 
 
 # ---------------------------------------------------------------- state: first visit reads the link
@@ -123,6 +153,7 @@ for key, value in {
     "theory_use_gz": current.gz is not None,
     **RANDOM_DEFAULTS,
     "theory_rand_seed": 0,
+    PANEL_KEY: PANELS[0],
 }.items():
     if key not in ss:  # widget state is dropped while another page shows; restore it from the graph
         ss[key] = value
@@ -132,38 +163,43 @@ for key, value in {
 st.title("Theory explorer")
 st.caption(
     "Set the ground-truth graphs (rows = child latents) and see which latents mechanism sparsity can identify: "
-    "the consistency pattern C bounds what each true latent may stay entangled with (Lachapelle et al., 2024)."
+    "the consistency pattern C bounds which learned latents each true latent may mix with (Lachapelle et al., 2024)."
 )
 
 left, right = st.columns([5, 7], gap="large")
 
 with left:
     showing = st.empty()  # filled once the editors below have applied this run's edits
-    tab_preset, tab_random, tab_edit = st.tabs(["Preset", "Random graph", "Edit Ga / Gz"])
-    with tab_preset:
+    # A segmented control, not st.tabs: only the chosen panel is drawn, so a first visit never downloads the
+    # checkbox editors' table component, and hidden widgets cannot send stale values (as widgets in stateful tabs
+    # did). Panel widgets keep their values while hidden (persist_state); the Edit ones follow the graph anyway.
+    panel = st.segmented_control("Set the graphs", PANELS, key=PANEL_KEY, required=True, label_visibility="collapsed")
+    if panel == PANELS[0]:
         st.selectbox(
             "Preset graph",
             list(graphs.PRESETS),
             key="theory_preset",
             format_func=lambda n: f"{n}: {graphs.PRESETS[n]}",
             on_change=_on_preset,
+            persist_state="page",
         )
         st.caption(_md(graphs.PRESETS[ss["theory_preset"]]))
         st.caption("The action-/time- presets are the papers' 10-latent graphs; teach- presets show one case each.")
-    with tab_random:
+    elif panel == PANELS[1]:
+        keep = {"on_change": _on_random, "persist_state": "page"}
         c1, c2 = st.columns(2)
-        c1.number_input("latents dz", 1, graphs.MAX_DIM, key="theory_rand_dz", on_change=_on_random)
-        c2.number_input("actions da (0: none)", 0, graphs.MAX_DIM, key="theory_rand_da", on_change=_on_random)
-        st.slider("edge density", 0.0, 1.0, step=0.05, key="theory_rand_density", on_change=_on_random)
+        c1.number_input("latents dz", 1, graphs.MAX_DIM, key="theory_rand_dz", **keep)
+        c2.number_input("actions da (0: none)", 0, graphs.MAX_DIM, key="theory_rand_da", **keep)
+        st.slider("edge density", 0.0, 1.0, step=0.05, key="theory_rand_density", **keep)
         c1, c2 = st.columns(2)
-        c1.toggle("temporal graph Gz (keeps the diagonal)", key="theory_rand_temporal", on_change=_on_random)
-        c2.number_input("seed", 0, 2**31 - 1, key="theory_rand_seed", on_change=_on_random)
+        c1.toggle("temporal graph Gz (keeps the diagonal)", key="theory_rand_temporal", **keep)
+        c2.number_input("seed", 0, 2**31 - 1, key="theory_rand_seed", **keep)
         st.button("Draw this random graph", on_click=_on_random)
-    with tab_edit:
+    else:
         c1, c2 = st.columns(2)
         c1.number_input("latents dz", 0, 99, key="theory_dz", on_change=_on_resize)
         c2.number_input("actions da", 0, 99, key="theory_da", on_change=_on_resize)
-        c1.toggle("use Ga (actions → latents)", key="theory_use_ga", on_change=_on_resize)
+        c1.toggle("use Ga (a → z)", key="theory_use_ga", on_change=_on_resize)
         c2.toggle("use Gz (z_t-1 → z_t)", key="theory_use_gz", on_change=_on_resize)
         spec = ss[GRAPHS_KEY]
         ver = ss[THEORY_VERSION_KEY]
@@ -196,7 +232,24 @@ with right:
     if report.complete:
         st.success("### Verdict: complete disentanglement\nEvery latent is identified (C is the identity).")
     else:
-        st.warning(f"### Verdict: {report.verdict}")
+        st.warning(f"### Verdict: {_md(report.verdict)}")
+    st.markdown("**Why, latent by latent**")
+    st.markdown("\n".join(f"- {_md(r)}" for r in report.reasons))
+    with st.expander("How to read this"):
+        st.markdown(
+            _md(
+                "- C[i, j] ticked: the true latent z_i may mix with ẑ_j, the learned latent matched to z_j. A row "
+                "with only its diagonal means z_i is identified.\n"
+                "- z_i is identified when every other latent lacks one of its action parents (or, in time, one of "
+                "its temporal parents or children): the reasons name one such parent or child per latent.\n"
+                "- Twins (outlined in C, tagged T1, T2, ...) have exactly the same action parents (and, in time, the "
+                "same temporal parents and children): sparsity cannot tell them apart, so twins may be mixed.\n"
+                "- When z_j has all of z_i's parents and children, and more, z_i may mix with ẑ_j but z_j not with ẑ_i."
+                "\n"
+                "- C is an upper bound given the papers' assumptions: it says what may mix, not what a training "
+                "run will mix. Twins may stay apart in practice; nothing outside C can mix."
+            )
+        )
     m = st.columns(4)
     m[0].metric("latents dz", spec.dz)
     m[1].metric("actions da", spec.da if spec.ga is not None else "–")
@@ -205,33 +258,19 @@ with right:
     base = (st.context.url or "").rstrip("/")
     if base and not base.endswith("/theory"):
         base += "/theory"
-    st.caption("Share this exact graph: copy the link (copy button on the right).")
-    st.code(f"{base}?g={code}" if base else f"?g={code}", language=None, wrap_lines=True)
+    st.markdown(  # a plain link: st.code's copy button would cost a 1.5 MB download before the figures
+        f"Share this exact graph: [link to this graph]({base}?g={code}) (right-click to copy it); the address bar "
+        "always holds it too."
+    )
 
-panels = [(spec.ga, "a"), (spec.gz, "z")]
-panels = [(g, kind) for g, kind in panels if g is not None]
-for col, (g, kind) in zip(st.columns(3, gap="medium"), [*panels, (None, "C")], strict=False):
-    with col:
-        if kind == "C":
-            st.plotly_chart(figures.pattern_figure(report.pattern, report.twins), config=PLOT_CONFIG)
-        else:
-            st.plotly_chart(figures.graph_heatmap(g, kind), config=PLOT_CONFIG)
-
-d1, d2 = st.columns([7, 5], gap="large")
-with d1:
-    st.markdown("**The graphs as a drawing** (edges flow left to right)")
-    st.plotly_chart(figures.node_link_figure(spec.ga, spec.gz), config=PLOT_CONFIG)
-with d2:
-    st.markdown("**Why, latent by latent**")
-    st.markdown("\n".join(f"- {_md(r)}" for r in report.reasons))
-    with st.expander("How to read this"):
-        st.markdown(
-            _md(
-                "- Row i of C lists the learned latents that the true z_i may depend on; a row with only its "
-                "diagonal means z_i is identified.\n"
-                "- Twins (outlined, tagged T1, T2, ...) have the same parents (and, in time, the same children): "
-                "sparsity cannot tell them apart, so they may be mixed freely.\n"
-                "- A strict containment (z_i's parents inside z_j's) lets z_i depend on z_j but not the reverse.\n"
-                "- C is a guarantee given the papers' assumptions, not a prediction of what one training run learns."
-            )
-        )
+figs = _figures(code)
+panels = [kind for kind in ("a", "z", "C") if kind in figs]
+for col, kind in zip(st.columns(3, gap="medium"), panels, strict=False):
+    col.plotly_chart(figs[kind], config=PLOT_CONFIG)
+sources = [
+    s
+    for s, g in (("its past z_t-1 (left, blue)", spec.gz), ("the actions a_t (right, orange)", spec.ga))
+    if g is not None
+]
+st.markdown(_md("**The graphs as a drawing**: arrows into z_t, from " + " and from ".join(sources)))
+st.plotly_chart(figs["drawing"], config=PLOT_CONFIG, width="content")

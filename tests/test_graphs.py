@@ -1,5 +1,7 @@
 """mechsparse.graphs: validation, presets, random graphs, resizing, the URL text encoding."""
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -179,3 +181,37 @@ def test_decode_rejects_malformed_text(text: str, message: str) -> None:
 def test_parse_rows_accepts_commas_and_dots() -> None:
     assert np.array_equal(graphs.parse_rows("110,011"), [[1, 1, 0], [0, 1, 1]])
     assert np.array_equal(graphs.parse_rows("110.011"), graphs.parse_rows(" 110; 011 "))
+    assert np.array_equal(graphs.parse_rows("110 011"), [[1, 1, 0], [0, 1, 1]])  # a space separates rows too
+
+
+@pytest.mark.parametrize("text", ["a12.01", "a", "a1x", "z10.0a", "a10,01~z1.2"])
+def test_bad_link_hint_uses_the_dots_that_links_use(text: str) -> None:
+    """The hint once said 'separated by commas, e.g. 110,011' while links join rows with '.'."""
+    with pytest.raises(ValueError) as info:
+        graphs.decode(text)
+    message = str(info.value)
+    hint = message.split("; got")[0]
+    assert "separated by dots, e.g. 110.011" in hint and not re.search(r"[01],[01]", hint)
+    example = re.search(r"e\.g\. (\S+)", message)[1]
+    assert np.array_equal(graphs.parse_rows(example), [[1, 1, 0], [0, 1, 1]])  # the example itself parses
+
+
+def test_bad_link_structure_hint_shows_a_link_that_works() -> None:
+    with pytest.raises(ValueError, match="cannot read graph text") as info:
+        graphs.decode("q10")
+    example = re.search(r"e\.g\. (\S+)", str(info.value))[1]
+    assert graphs.encode(graphs.decode(example)) == example
+
+
+def test_resize_restores_a_graph_switched_back_on() -> None:
+    spec = graphs.preset("teach-combined")
+    off = graphs.resize(spec, 2, 1, use_gz=False)
+    assert off.gz is None
+    assert graphs.resize(off, 2, 1, last_gz=spec.gz) == spec  # not the identity
+    assert graphs.resize(off, 2, 1) == graphs.GraphSpec(ga=spec.ga, gz=np.eye(2))  # nothing to restore
+    grown = graphs.resize(off, 3, 1, last_gz=spec.gz)  # dz changed while Gz was off: resized like any edit
+    assert np.array_equal(grown.gz, [[1, 0, 0], [1, 1, 0], [0, 0, 1]])
+    only_z = graphs.resize(spec, 2, 1, use_ga=False)
+    back = graphs.resize(only_z, 2, 2, last_ga=np.array([[0, 1], [1, 1]]))
+    assert np.array_equal(back.ga, [[0, 1], [1, 1]]) and np.array_equal(back.gz, spec.gz)
+    assert graphs.resize(spec, 2, 1, last_gz=np.eye(2)) == spec  # a graph that is on keeps its own edges

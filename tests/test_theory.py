@@ -1,5 +1,7 @@
 """mechsparse.theory: THEORY.md's worked examples, and properties of the consistency pattern C."""
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -65,18 +67,48 @@ def test_paper_presets_verdicts() -> None:
     spec = graphs.preset("action-block-nondiag")
     report = theory.analyse(spec.ga, spec.gz)
     assert report.twins[0] == [0, 1] and len([t for t in report.twins if len(t) == 2]) == 5
-    assert report.pattern[0, 8] and not report.pattern[8, 0]  # {a1} inside {a1, a5}: z1 may mix in z9
+    assert report.pattern[0, 8] and not report.pattern[8, 0]  # {a1} inside {a1, a5}: z1 may mix with ẑ9
 
 
 def test_verdict_and_reasons_in_plain_words() -> None:
     nested = theory.analyse(np.array([[1, 0], [1, 1]]))
-    assert nested.verdict == "partial: z2 identified; z1 may mix in z2"
-    assert nested.reasons[0] == "z1 may also depend on z2: {a1} drives both, {a2} only z2."
-    assert nested.reasons[1].startswith("z2 is identified")
+    assert nested.verdict == "partial: z2 identified; z1 may mix with ẑ2"
+    assert nested.reasons[0] == "z1 is not identified: it may mix with ẑ2, as z2 also has its action parent a1."
+    assert nested.reasons[1] == "z2 is identified: every other latent lacks its action parent a2."
     twins = theory.analyse(np.array([[1, 0], [1, 0], [0, 1]]))
     assert twins.verdict == "partial: z3 identified; {z1, z2} twins"
-    assert twins.reasons[0] == "z1 stays entangled with z2: both are driven by exactly {a1}."
+    assert twins.reasons[0] == "z1 is not identified: twin of z2, as both have exactly action parent a1."
     assert twins.twins == [[0, 1], [2]]
+    no_parent = theory.analyse(np.array([[1, 0], [0, 1], [0, 0]]))
+    assert no_parent.verdict == "partial: z1, z2 identified; z3 may mix with ẑ1, ẑ2"
+    assert no_parent.reasons[2] == "z3 is not identified: it may mix with ẑ1, ẑ2, as it has no action parent."
+
+
+def test_identified_reason_names_what_really_separates() -> None:
+    """The old text said 'every other latent lacks one of its action parents {a1}' although z2 had a1 too."""
+    spec = graphs.preset("action-nondiag")  # z1 <- a1, a10; z2 <- a1, a2; z10 <- a9, a10
+    reasons = theory.analyse(spec.ga, spec.gz).reasons
+    assert reasons[0] == "z1 is identified: z3–z10 lack its action parent a1 and z2 lacks a10."
+    spec = graphs.preset("teach-combined")  # Ga alone cannot tell z1 from z2; Gz can
+    assert theory.analyse(spec.ga, spec.gz).reasons == [
+        "z1 is identified: every other latent lacks its temporal child z1 (itself).",
+        "z2 is identified: every other latent lacks its temporal parent z2 (itself).",
+    ]
+    assert theory.analyse(np.eye(1)).reasons == ["z1 is identified: it is the only latent."]
+
+
+def test_long_lists_are_grouped_into_ranges() -> None:
+    assert theory.latent_list([0, 1, 2, 3, 5, 7, 8, 9]) == "z1–z4, z6, z8–z10"
+    assert theory.latent_list([0, 1, 4], theory.HAT) == "ẑ1, ẑ2, ẑ5"
+    assert theory.latent_list([]) == ""
+    big = theory.analyse(np.ones((20, 2)))
+    assert big.verdict == "partial: no latent identified; {z1–z20} twins"
+    assert big.reasons[0] == "z1 is not identified: twin of z2–z20, as all have exactly action parents {a1, a2}."
+    temporal = theory.analyse(None, np.kron(np.eye(2), np.ones((2, 2))))
+    assert temporal.reasons[0] == (
+        "z1 is not identified: twin of z2, as both have exactly temporal parents {z1, z2} and temporal children "
+        "{z1, z2}."
+    )
 
 
 def test_needs_a_graph() -> None:
@@ -137,3 +169,85 @@ def test_twenty_by_twenty_is_vectorised_enough() -> None:
     spec = graphs.random_graph(20, 20, density=0.3, temporal=True, seed=3)
     report = theory.analyse(spec.ga, spec.gz)
     assert report.pattern.shape == (20, 20) and len(report.reasons) == 20
+
+
+# ---------------------------------------------------------------- the reasons say exactly what C says
+
+
+def _expand(text: str) -> set[int]:
+    """'z2, z4–z6' or 'ẑ2, ẑ4–ẑ6' -> {1, 3, 4, 5} (0-based)."""
+    out: set[int] = set()
+    for token in text.split(", "):
+        ends = [int(re.sub(r"\D", "", end)) - 1 for end in token.split("–")]
+        out.update(range(ends[0], ends[-1] + 1))
+    return out
+
+
+KIND_OF = {"action parent": 0, "temporal parent": 1, "temporal child": 2}
+CLAUSE = re.compile(
+    r"^(?P<who>every other latent|[zẑ\d, –]+?) lacks? (its (?P<kind>action parent|temporal parent|temporal child) )?"
+    r"(?P<feat>[az]\d+)( \(itself\))?$"
+)
+
+
+def _check_separation(i: int, text: str, ga, gz) -> None:
+    """Parse 'z3–z10 lack its action parent a1 and z2 lacks a10' and check it against the graphs."""
+    dz = (ga if ga is not None else gz).shape[0]
+    clauses = re.split(r"; | and (?=[ez])", text)
+    covered: set[int] = set()
+    kind = None
+    for clause in clauses:
+        m = CLAUSE.match(clause)
+        assert m, clause
+        kind = KIND_OF[m["kind"]] if m["kind"] else kind
+        who = set(range(dz)) - {i} if m["who"] == "every other latent" else _expand(m["who"])
+        f = int(m["feat"][1:]) - 1
+        assert kind is not None and not (who & covered) and i not in who
+        if kind == 0:
+            assert ga[i, f] == 1 and all(ga[j, f] == 0 for j in who), clause
+        elif kind == 1:
+            assert gz[i, f] == 1 and all(gz[j, f] == 0 for j in who), clause
+        else:
+            assert gz[f, i] == 1 and all(gz[f, j] == 0 for j in who), clause
+        covered |= who
+    assert covered == set(range(dz)) - {i}
+
+
+@given(binary)
+@settings(max_examples=300, deadline=None)
+def test_reasons_and_verdict_match_the_pattern(gs) -> None:
+    ga, gz = gs
+    report = theory.analyse(ga, gz)
+    c = report.pattern
+    for text in [report.verdict, *report.reasons]:
+        assert "{}" not in text and "{" not in re.sub(r"\{[^{}]*[,–][^{}]*\}", "", text)  # braces only round 2+
+    for i, reason in enumerate(report.reasons):
+        twins = {j for j in range(len(c)) if j != i and c[i, j] and c[j, i]}
+        strict = {j for j in range(len(c)) if c[i, j] and not c[j, i]}
+        if i in report.identified:
+            head = f"z{i + 1} is identified: "
+            assert reason.startswith(head) and reason.endswith(".")
+            if len(c) > 1:
+                _check_separation(i, reason[len(head) : -1], ga, gz)
+            continue
+        assert reason.startswith(f"z{i + 1} is not identified: ")
+        named_twins = re.search(r"twin of (.+?), as ", reason)
+        assert (_expand(named_twins[1]) if named_twins else set()) == twins
+        named_mix = re.search(r"may mix with (.+?), as ", reason)
+        assert (_expand(named_mix[1]) if named_mix else set()) == strict
+    if not report.complete:
+        mixes = {
+            (i, j)
+            for piece in report.verdict.split("; ")
+            if " may mix with " in piece
+            for i in _expand(piece.split(" may mix with ")[0].removeprefix("partial: "))
+            for j in _expand(piece.split(" may mix with ")[1])
+        }
+        assert mixes == {(i, j) for i in range(len(c)) for j in range(len(c)) if c[i, j] and not c[j, i]}
+
+
+def test_twenty_latents_reasons_stay_short() -> None:
+    for seed in range(5):
+        spec = graphs.random_graph(20, 20, density=0.3, temporal=True, seed=seed)
+        report = theory.analyse(spec.ga, spec.gz)
+        assert max(len(r) for r in report.reasons) < 260
