@@ -315,6 +315,26 @@ def _read_history(path: Path) -> pd.DataFrame:
         return pd.DataFrame()
 
 
+STAMPED_FILES = ("config.json", "summary.json", "history.csv", "snapshot.npz")
+
+
+def run_stamp(run_id: str) -> tuple:
+    """(name, inode, mtime_ns, size) of each file load_run reads, (name, None, None, None) for an absent one.
+
+    Every write replaces a file whole (mechsparse.atomic), so the stamp changes whenever what load_run would return
+    changes (except the lock, which is no file content): a cache key for what is built from a run."""
+    folder = run_path(run_id)
+    stamp = []
+    for name in STAMPED_FILES:
+        try:
+            st = (folder / name).stat()
+        except OSError:
+            stamp.append((name, None, None, None))
+        else:
+            stamp.append((name, st.st_ino, st.st_mtime_ns, st.st_size))
+    return tuple(stamp)
+
+
 def load_dataset_of(run_id: str) -> Dataset:
     return load_dataset(run_path(run_id) / "dataset.npz")
 

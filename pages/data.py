@@ -38,10 +38,47 @@ def _pca(token: str, _ds: data.Dataset):
     return previews.principal_components(_ds.x)
 
 
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _thumbnail(graph_text: str):
+    return figures.graph_thumbnail(graphs.decode(graph_text))
+
+
+# The preview figures are built once per chosen dataset (token) and shared read-only, so a rerun for another
+# widget (the colour, the next generation's settings) costs no figure building.
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _parents_figure(token: str, _ds: data.Dataset):
+    panels = previews.parent_panels(_ds)
+    return previews.parent_scatter(panels) if panels else None
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _pca_figure(token: str, colour_title: str, _ds: data.Dataset):
+    scores, explained, rows = _pca(token, _ds)
+    colour = None
+    if colour_title:
+        arr = _ds.z if colour_title.startswith("z") else _ds.a
+        colour = arr.reshape(-1, arr.shape[-1])[rows, int(colour_title[1:]) - 1]
+    return previews.pca_scatter(scores, colour, colour_title=colour_title, explained=explained)
+
+
 def _choose(ds: data.Dataset, source: str) -> None:
-    """Make ds the dataset every page uses."""
+    """Make ds the dataset every page uses; a new choice also ends the notice about a refused upload."""
     st.session_state[DATASET_KEY] = ds
     st.session_state[DATASET_CHOICE_KEY] = {"id": id(ds), "token": uuid.uuid4().hex, "source": source}
+    st.session_state[UPLOAD_ERROR_KEY] = None
+
+
+def _refusal(error: str) -> str:
+    """One line: the upload was refused and why, and which dataset stays chosen (or that none is)."""
+    ds = st.session_state.get(DATASET_KEY)
+    source = (st.session_state.get(DATASET_CHOICE_KEY) or {}).get("source", "")
+    if isinstance(ds, data.Dataset):
+        kept = f"The chosen dataset stays {ds.name}" + (f" ({source})." if source else ".")
+    else:
+        kept = "No dataset is chosen."
+    return f"Upload refused: {error.rstrip('.')}. {kept}"
 
 
 def _file_name(ds: data.Dataset) -> str:
@@ -62,21 +99,30 @@ st.caption(
 gen_tab, up_tab = st.tabs(["Generate", "Upload"])
 
 with gen_tab:
-    theory_spec = st.session_state.get(GRAPHS_KEY)
-    sources = [PRESET] + ([THEORY] if isinstance(theory_spec, graphs.GraphSpec) else [])
-    source = st.radio("Graphs", sources, horizontal=True, key="data_source") if len(sources) > 1 else PRESET
-    if source == THEORY:
-        spec, name = theory_spec, "theory-graphs"
-        st.caption(f"The graphs set on the Theory page: `{graphs.encode(spec)}` (dz = {spec.dz}, da = {spec.da}).")
-    else:
-        names = list(graphs.PRESETS)
-        name = st.selectbox(
-            "Preset", names, index=names.index(graphs.DEFAULT_PRESET), key="data_preset", help="graphs of the papers"
-        )
-        spec = graphs.preset(name)
-        st.caption(graphs.PRESETS[name])
-        if len(sources) == 1:
-            st.caption("Graphs you set on the Theory page will also be offered here.")
+    pick, preview = st.columns([3, 2])
+    with pick:
+        theory_spec = st.session_state.get(GRAPHS_KEY)
+        sources = [PRESET] + ([THEORY] if isinstance(theory_spec, graphs.GraphSpec) else [])
+        source = st.radio("Graphs", sources, horizontal=True, key="data_source") if len(sources) > 1 else PRESET
+        if source == THEORY:
+            spec, name = theory_spec, "theory-graphs"
+            st.caption(f"The graphs set on the Theory page: `{graphs.encode(spec)}` (dz = {spec.dz}, da = {spec.da}).")
+        else:
+            names = list(graphs.PRESETS)
+            name = st.selectbox(
+                "Preset",
+                names,
+                index=names.index(graphs.DEFAULT_PRESET),
+                key="data_preset",
+                help="graphs of the papers",
+            )
+            spec = graphs.preset(name)
+            st.caption(graphs.PRESETS[name])
+            if len(sources) == 1:
+                st.caption("Graphs you set on the Theory page will also be offered here.")
+    # The graphs to generate from, as the Train page shows them. Drawn on arrival, so the browser has loaded the
+    # chart library before Generate is pressed and the previews then appear at once.
+    preview.plotly_chart(_thumbnail(graphs.encode(spec)), key="source-graphs", config={"displayModeBar": False})
 
     kinds = synthetic.kinds_for(spec)
     c1, c2 = st.columns(2)
@@ -145,7 +191,7 @@ with up_tab:
             except MemoryError:  # last resort: the loader's limits should refuse such a file first
                 st.session_state[UPLOAD_ERROR_KEY] = f"{uploaded.name}: not enough memory to load this file"
         if st.session_state.get(UPLOAD_ERROR_KEY):
-            st.error(escape_markdown(st.session_state[UPLOAD_ERROR_KEY]))
+            st.error(escape_markdown(_refusal(st.session_state[UPLOAD_ERROR_KEY])))
     else:
         st.session_state[UPLOAD_KEY] = None
         st.session_state[UPLOAD_ERROR_KEY] = None
@@ -163,7 +209,13 @@ if chosen.get("id") != id(ds):  # set elsewhere: give it a fresh identity for th
 token = chosen["token"]
 
 st.subheader(f"Chosen dataset: {escape_markdown(ds.name)}")
-st.success(f"The Train page will use this dataset ({escape_markdown(chosen['source'])}).")
+if st.session_state.get(UPLOAD_ERROR_KEY):  # the last upload was refused: this is still the earlier choice
+    st.info(
+        f"The Train page still uses this dataset ({escape_markdown(chosen['source'])}); "
+        "the refused upload did not replace it."
+    )
+else:
+    st.success(f"The Train page will use this dataset ({escape_markdown(chosen['source'])}).")
 info = ds.info
 if "kind" in info:
     extra = f", observational share {info['obs_share']:.2f}" if "obs_share" in info else ""
@@ -209,30 +261,26 @@ else:
     if ds.gz is not None:
         gcols[1 if ds.ga is not None else 0].plotly_chart(figures.graph_heatmap(ds.gz, "z"), key="data_gz")
 
-panels = previews.parent_panels(ds)
-if panels:
+parents_figure = _parents_figure(token, ds)
+if parents_figure is not None:
     st.markdown("#### Latents against their parents")
     st.caption(
         "Each latent moves with its parents (blue) and not with the other inputs (grey): that is the sparsity "
         "the model is meant to recover."
     )
-    st.plotly_chart(previews.parent_scatter(panels), key="data_parents")
+    st.plotly_chart(parents_figure, key="data_parents")
 
 st.markdown("#### Observations x")
-scores, explained, rows = _pca(token, ds)
+_, _, rows = _pca(token, ds)
 options = []
 if ds.z is not None:
     options += [f"z{i + 1}" for i in range(ds.z.shape[2])]
 if ds.a is not None:
     options += [f"a{i + 1}" for i in range(ds.a.shape[2])]
-colour, colour_title = None, ""
-if options:
-    colour_title = st.selectbox("Colour by", options, key="data_colour")
-    arr = ds.z if colour_title.startswith("z") else ds.a
-    colour = arr.reshape(-1, arr.shape[-1])[rows, int(colour_title[1:]) - 1]
-st.plotly_chart(previews.pca_scatter(scores, colour, colour_title=colour_title, explained=explained), key="data_pca")
+colour_title = st.selectbox("Colour by", options, key="data_colour") if options else ""
+st.plotly_chart(_pca_figure(token, colour_title, ds), key="data_pca")
 st.caption(
-    f"First two principal components of x (numpy SVD on {len(rows):,} of {ds.n * ds.t:,} rows). "
+    f"First two principal components of x (computed on {len(rows):,} of {ds.n * ds.t:,} rows). "
     "A smooth colour gradient means the latent is visible in x; the mixing is nonlinear, so PCA alone cannot "
     "undo it."
 )

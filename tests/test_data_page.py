@@ -37,6 +37,7 @@ def _upload(app: AppTest, name: str, raw: bytes) -> AppTest:
 
 def test_first_visit_invites_a_choice(at):
     assert "dataset" not in at.session_state
+    assert len(at.get("plotly_chart")) == 1  # the preset's graphs, beside the choice
     assert any("Train page" in info.value for info in at.info)
     assert any("MB" in md.value for md in at.markdown)  # the upload size limit is stated
 
@@ -49,7 +50,7 @@ def test_generate_stores_the_dataset_and_shows_the_preview(at):
     assert ds.info["preset"] == graphs.DEFAULT_PRESET and ds.n == 10_000 and ds.info["kind"] == "action"
     assert any("Train page will use this dataset" in s.value for s in at.success)
     charts = at.get("plotly_chart")
-    assert len(charts) == 3  # Ga, latents vs parents, PCA view of x
+    assert len(charts) == 4  # the graphs to generate from; then Ga, latents vs parents, PCA view of x
     assert len(at.dataframe) == 1
     assert at.get("download_button")
     headings = " ".join(md.value for md in at.markdown)
@@ -96,6 +97,27 @@ def test_bad_upload_shows_its_message_and_keeps_the_dataset(at):
     assert at.session_state["dataset"] is before
 
 
+def test_a_refused_upload_says_which_dataset_stays_chosen_without_a_success_banner(at):
+    at.button(key="data_generate").click().run()
+    name = at.session_state["dataset"].name
+    _upload(at, "junk.npz", b"definitely not numpy")
+    assert len(at.error) == 1
+    line = at.error[0].value.replace("\\", "")
+    assert line.startswith("Upload refused: junk.npz") and "\n" not in line
+    assert f"The chosen dataset stays {name} (generated)." in line
+    assert not at.success  # no green "will use this dataset" right under the refusal
+    assert any("still uses this dataset" in i.value and "refused upload" in i.value for i in at.info)
+    at.button(key="data_generate").click().run()  # a new choice ends the notice
+    assert not at.error
+    assert any("Train page will use this dataset" in s.value for s in at.success)
+
+
+def test_a_refused_first_upload_says_no_dataset_is_chosen(at):
+    _upload(at, "junk.npz", b"definitely not numpy")
+    assert len(at.error) == 1 and at.error[0].value.endswith("No dataset is chosen.")
+    assert not at.success and "dataset" not in at.session_state
+
+
 def test_upload_with_a_fault_names_the_array(at):
     x = np.zeros((5, 1, 3))
     x[2, 0, 1] = np.nan
@@ -123,7 +145,7 @@ def test_upload_without_z_is_accepted_as_no_ground_truth(at):
     ds = at.session_state["dataset"]
     assert ds.name == "mine" and not ds.has_ground_truth and ds.x.shape == (200, 2, 4)
     assert any("no ground truth" in w.value for w in at.warning)
-    assert len(at.get("plotly_chart")) == 1  # only the view of x: no graphs, no latents
+    assert len(at.get("plotly_chart")) == 2  # the generate tab's graphs, and only the view of x: no latents
 
 
 def test_upload_round_trip_of_a_generated_file(at):
@@ -132,7 +154,7 @@ def test_upload_round_trip_of_a_generated_file(at):
     ds = at.session_state["dataset"]
     assert ds.has_ground_truth and ds.ga.shape == (2, 2)
     assert not at.warning
-    assert len(at.get("plotly_chart")) == 3
+    assert len(at.get("plotly_chart")) == 4
 
 
 def test_changing_preset_keeps_the_kind_valid(at):

@@ -225,3 +225,17 @@ def test_a_lock_is_never_taken_on_a_missing_folder(runs_dir):
     with pytest.raises(FileNotFoundError):
         RunLock(runs_dir / "nope").acquire()
     assert not (runs_dir / "nope").exists() and not is_locked(runs_dir / "nope")
+
+
+def test_run_stamp_changes_with_every_write_a_reader_sees(runs_dir, tiny_dataset, config):
+    run_id = runs.create_run(tiny_dataset, config, "stamp").name
+    first = runs.run_stamp(run_id)
+    assert runs.run_stamp(run_id) == first  # reading changes nothing
+    assert dict((name, size) for name, _, _, size in first)["snapshot.npz"] is None  # absent until saved
+    runs.save_snapshot(runs.run_path(run_id), _snapshot())
+    second = runs.run_stamp(run_id)
+    assert second != first
+    runs.update_summary(runs.run_path(run_id), status="finished")
+    assert runs.run_stamp(run_id) != second
+    with pytest.raises(ValueError, match="invalid run id"):
+        runs.run_stamp("../x")

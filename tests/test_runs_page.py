@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from app_state import job_registry
 from mechsparse import graphs, runs, synthetic
+from mechsparse.evaluation import Snapshot
 from mechsparse.jobs import JobRegistry
 from mechsparse.training import default_config
 
@@ -108,3 +110,111 @@ def test_uploaded_names_are_shown_as_text_not_markdown(saved_runs):
     header = [m.value for m in at.markdown if "big\\*" in m.value][0]
     assert "\\*\\*big\\*\\*" in header and "\\[click\\]" in header and "\\:red\\[x\\]" in header
     runs.delete_run(run_id)
+
+
+# ---------------------------------------------------------------- final panels: only what the runs have, and why not
+
+
+def _fake_run(name: str, *, temporal: bool, snapshot: bool = True, truth: bool = True) -> str:
+    """A finished run folder without training: a snapshot (Ga for action data, Gz for temporal data; the matched
+    panels only with ground truth) and a short history."""
+    spec = graphs.GraphSpec(gz=np.eye(2, dtype=int)) if temporal else graphs.GraphSpec(ga=np.eye(2, dtype=int))
+    ds = synthetic.generate(spec, 100, t=2 if temporal else 1, seed=0, name=name)
+    folder = runs.create_run(ds, default_config(ds, sparsity="none", device="cpu"), name)
+    if snapshot:
+        key = "z" if temporal else "a"
+        probs = np.array([[0.9, 0.1], [0.2, 0.8]])
+        fields = {"step": 20, "metrics": {}, f"edge_probs_{key}": probs, "device": "cpu"}
+        if truth:
+            fields |= {f"matched_probs_{key}": probs, "corr": probs, "coef": probs, "pattern": np.eye(2, dtype=bool)}
+            fields["metrics"] = {"mcc": 0.85}
+        runs.save_snapshot(folder, Snapshot.from_dict(fields))
+        runs.write_history(folder, [{"step": 10, "loss": 2.0, "elbo": -2.0}, {"step": 20, "loss": 1.0, "elbo": -1.0}])
+    runs.update_summary(folder, status="finished")
+    return folder.name
+
+
+def _column_texts(at: AppTest) -> str:
+    return " | ".join(i.value for i in at.info)
+
+
+def test_panels_offered_are_the_ones_the_runs_have(runs_dir):
+    action, temporal = _fake_run("act", temporal=False), _fake_run("tmp", temporal=True)
+    at = _page(run=[action, temporal])
+    assert not at.exception and not at.error
+    radio = at.radio(key="runs_panel")
+    assert radio.options == ["learned Ga", "learned Gz", "|L P|", "|corr|", "pattern C"]
+    assert radio.value == "coef"  # the first panel both runs have, not learned Ga
+    radio.set_value("learned_ga").run()
+    assert "This run has no Ga: temporal data" in _column_texts(at)
+    at.radio(key="runs_panel").set_value("learned_gz").run()
+    assert "This run has no Gz: action data" in _column_texts(at)
+
+
+def test_a_single_temporal_run_defaults_to_its_learned_gz(runs_dir):
+    at = _page(run=_fake_run("tmp", temporal=True))
+    radio = at.radio(key="runs_panel")
+    assert "learned Ga" not in radio.options and radio.value == "learned_gz"
+    assert not at.info  # nothing missing
+
+
+def test_missing_panels_say_why(runs_dir):
+    fresh = _fake_run("fresh", temporal=False, snapshot=False)
+    blind = _fake_run("blind", temporal=False, truth=False)
+    full = _fake_run("full", temporal=False)
+    at = _page(run=[fresh, blind, full])
+    assert not at.exception
+    at.radio(key="runs_panel").set_value("corr").run()
+    texts = _column_texts(at)
+    assert "No snapshot yet" in texts
+    assert "No ground truth (true latents) for this run, so no matched panel" in texts
+
+
+def test_no_panel_at_all_is_said_per_run(runs_dir):
+    at = _page(run=_fake_run("fresh", temporal=True, snapshot=False))
+    assert not at.exception and not at.radio
+    assert "No snapshot yet: this run has not been evaluated" in _column_texts(at)
+
+
+# ---------------------------------------------------------------- delete: confirmation, and the URL forgets
+
+
+def test_delete_confirms_and_forgets_the_runs(runs_dir):
+    keep, doomed_a, doomed_b = (_fake_run(n, temporal=False) for n in ("keep", "doomed-a", "doomed-b"))
+    at = _page(run=[keep, doomed_a, doomed_b])
+    at.multiselect(key="runs_selected").set_value([doomed_a, doomed_b]).run()
+    at.checkbox(key="runs_delete_confirm").check().run()
+    [b for b in at.button if b.label == "Delete selected"][0].click().run()
+    assert not at.exception and not at.error
+    assert set(runs.list_runs()["run"]) == {keep}
+    success = " ".join(s.value for s in at.success).replace("\\", "")
+    assert f"Deleted 2 runs: {doomed_a}, {doomed_b}" in success
+    assert at.query_params.get("run") in (keep, [keep])
+    assert at.multiselect(key="runs_selected").value == []
+    at.multiselect(key="runs_selected").set_value([keep]).run()
+    assert at.checkbox(key="runs_delete_confirm").value is False  # the next delete is confirmed afresh
+    assert not at.success  # the confirmation is said once
+
+
+def test_a_link_to_a_deleted_run_is_dropped_from_the_url(runs_dir):
+    keep = _fake_run("keep", temporal=False)
+    at = _page(run=[keep, "20200101-000000-gone-0000"])
+    assert not at.exception
+    assert at.multiselect(key="runs_selected").value == [keep]
+    assert at.query_params.get("run") in (keep, [keep])
+
+
+def test_export_without_a_browser_says_the_panels_are_html(runs_dir, monkeypatch):
+    kaleido = pytest.importorskip("kaleido")
+
+    class NoBrowser:
+        def __init__(self, *args, **kwargs):
+            raise kaleido.errors.ChromeNotFoundError("no browser here")
+
+    monkeypatch.setattr(kaleido, "Kaleido", NoBrowser)
+    at = _page(run=_fake_run("png", temporal=False))
+    at.checkbox[0].check().run()
+    [b for b in at.button if b.label == "Prepare zip"][0].click().run()
+    assert not at.exception and not at.error
+    assert any("panels as HTML" in i.value for i in at.info)
+    assert at.get("download_button")
