@@ -388,22 +388,8 @@ def _all_panels(view: RunView) -> None:
 
 # ---------------------------------------------------------------- page flow
 
-form = None
 run_id = st.query_params.get("run")
-with st.expander("New run", expanded=run_id is None):
-    try:
-        form = _config_form()
-    except Exception as exc:  # noqa: BLE001 - configuration must never show a traceback
-        st.error(escape_markdown(f"Cannot build the form: {exc}"))
-if form is not None:
-    try:
-        run_id = _start(form)
-    except (ValueError, JobLimitError, OSError) as exc:
-        st.error(escape_markdown(str(exc)))
-    else:
-        st.query_params["run"] = run_id
-        st.rerun()  # redraw with the form folded away: the live view starts at the top of the page
-
+new_run_box = st.container()  # at the top, but filled after the live view: a run's link shows the run first
 if run_id:
     try:
         runs.load_run(run_id, arrays=False)
@@ -428,3 +414,19 @@ if run_id:
     live_view()
 else:
     st.info(f"Configure a run above and press Start. Training runs on {device_label()}.")
+
+with new_run_box:
+    form = None
+    with st.expander("New run", expanded=run_id is None):
+        try:
+            form = _config_form()
+        except Exception as exc:  # noqa: BLE001 - configuration must never show a traceback
+            st.error(escape_markdown(f"Cannot build the form: {exc}"))
+    if form is not None:
+        try:
+            new_id = _start(form)
+        except (ValueError, JobLimitError, OSError) as exc:
+            st.error(escape_markdown(str(exc)))
+        else:
+            st.query_params["run"] = new_id
+            st.rerun()  # redraw with the form folded away: the live view starts at the top of the page
