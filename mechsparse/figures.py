@@ -130,9 +130,12 @@ def mcc_equals_r_con(history) -> bool:
     return bool(np.allclose(mcc.to_numpy(float), r_con.to_numpy(float), atol=1e-6, equal_nan=True))
 
 
-def bound_label(history, target_bound: float | None = None, current_bound: float | None = None) -> str | None:
+def bound_label(
+    history, target_bound: float | None = None, current_bound: float | None = None, *, short: bool = False
+) -> str | None:
     """'bound 110 → 20, annealing (now 64)' while the bound still moves to its target, else 'bound 20'; None
-    without one. ``current_bound`` is the live value when it is newer than the history's last row."""
+    without one. ``current_bound`` is the live value when it is newer than the history's last row; ``short`` gives
+    'bound → 20, now 64' (inside a small plot)."""
     bound = _col(history, "bound")
     if bound is None:
         return None
@@ -140,7 +143,11 @@ def bound_label(history, target_bound: float | None = None, current_bound: float
     start, now = values[0], values[-1] if current_bound is None else current_bound
     target = now if target_bound is None else target_bound
     if abs(now - target) > 0.5:
+        if short:
+            return f"bound → {target:.0f}, now {now:.0f}"
         return f"bound {start:.0f} → {target:.0f}, annealing (now {now:.0f})"
+    if short:
+        return f"bound {target:.0f}"
     return f"bound {target:.0f}" + (f" (annealed from {start:.0f})" if abs(start - target) > 0.5 else "")
 
 
@@ -188,7 +195,7 @@ def training_curves(
         fig.update_yaxes(title_text=y_title, title_standoff=4, row=row, col=col)
         note = {
             "mcc": SAME_LINES if same else None,
-            "edge_count": bound_label(history, target_bound, current_bound),
+            "edge_count": bound_label(history, target_bound, current_bound, short=True),
         }.get(key)
         if note and drawn:
             sfx = _axis_suffix(fig, row, col)
