@@ -12,6 +12,7 @@ import streamlit as st
 import torch
 from streamlit.runtime.pages_manager import PagesManager
 
+from mechsparse import figures, graphs
 from mechsparse.jobs import JobRegistry
 
 # Session-state keys shared by pages and app.py (widget keys stay beside their widgets).
@@ -32,6 +33,16 @@ _MARKDOWN_SPECIAL = set("\\`*_[]()<>#|~$:!{}=")
 def job_registry() -> JobRegistry:
     """One registry for every browser session of this server, so a refresh or a second browser reattaches."""
     return JobRegistry(max_concurrent=int(os.environ.get("MECHSPARSE_MAX_JOBS", "2")))
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _thumbnail(graph_code: str):
+    return figures.graph_thumbnail(graphs.decode(graph_code))
+
+
+def graph_thumbnail(spec: graphs.GraphSpec):
+    """figures.graph_thumbnail, built once per graph and shared by the Data and Train pages (read-only)."""
+    return _thumbnail(graphs.encode(spec))
 
 
 def escape_markdown(text: object) -> str:

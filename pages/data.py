@@ -11,6 +11,7 @@ from app_state import (
     UPLOAD_ERROR_KEY,
     UPLOAD_KEY,
     escape_markdown,
+    graph_thumbnail,
     use_app_navigation,
 )
 from mechsparse import data, figures, graphs, previews, synthetic
@@ -36,11 +37,6 @@ def _stats(token: str, _ds: data.Dataset):
 @st.cache_data(max_entries=4, show_spinner=False)
 def _pca(token: str, _ds: data.Dataset):
     return previews.principal_components(_ds.x)
-
-
-@st.cache_resource(max_entries=16, show_spinner=False)
-def _thumbnail(graph_text: str):
-    return figures.graph_thumbnail(graphs.decode(graph_text))
 
 
 # The preview figures are built once per chosen dataset (token) and shared read-only, so a rerun for another
@@ -122,7 +118,7 @@ with gen_tab:
                 st.caption("Graphs you set on the Theory page will also be offered here.")
     # The graphs to generate from, as the Train page shows them. Drawn on arrival, so the browser has loaded the
     # chart library before Generate is pressed and the previews then appear at once.
-    preview.plotly_chart(_thumbnail(graphs.encode(spec)), key="source-graphs", config={"displayModeBar": False})
+    preview.plotly_chart(graph_thumbnail(spec), key="source-graphs", config={"displayModeBar": False})
 
     kinds = synthetic.kinds_for(spec)
     c1, c2 = st.columns(2)

@@ -7,7 +7,15 @@ import math
 
 import streamlit as st
 
-from app_state import DATASET_KEY, GRAPHS_KEY, device_label, escape_markdown, job_registry, use_app_navigation
+from app_state import (
+    DATASET_KEY,
+    GRAPHS_KEY,
+    device_label,
+    escape_markdown,
+    graph_thumbnail,
+    job_registry,
+    use_app_navigation,
+)
 from mechsparse import data, expectations, figures, graphs, runs, synthetic, theory, training
 from mechsparse.jobs import JobLimitError
 from mechsparse.runview import ENDED, RunView, run_view
@@ -85,7 +93,7 @@ def _source_inputs() -> dict:
         )
     spec = _source_graphs(source, preset)
     if spec is not None:
-        c4.plotly_chart(figures.graph_thumbnail(spec), key="source-graphs", config={"displayModeBar": False})
+        c4.plotly_chart(graph_thumbnail(spec), key="source-graphs", config={"displayModeBar": False})
     else:
         c4.caption("This dataset carries no true graphs: the run learns them without a reference.")
     return {"source": source, "preset": preset}
