@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mechsparse import data, graphs, runner, runs, synthetic, theory, training
+from mechsparse import data, graphs, methods, runner, runs, synthetic, theory, training
 from mechsparse.evaluation import progress_fraction
 
 
@@ -130,7 +130,7 @@ def _progress_line(trainer: training.Trainer, width: int = 24) -> str:
         f"{trainer.steps_per_second:6.1f} steps/s",
         f"MCC {mcc:.3f}" if mcc is not None else "MCC -",
     ]
-    if edges is not None:
+    if edges is not None and trainer.method.learns_graph:
         parts.append(f"edges {edges:.1f}" + (f"/{bound:.0f}" if bound is not None else ""))
     return " | ".join(parts)
 
@@ -185,19 +185,44 @@ def _train_dataset(args: argparse.Namespace) -> tuple[data.Dataset, str]:
     return synthetic.generate(graphs.preset(args.preset), n, seed=data_seed, name=args.preset), args.preset
 
 
+# options only one method reads, and their flags (a flag given with another method is refused, not ignored)
+_METHOD_FLAGS = {"sparsity": "--sparsity", "penalty": "--penalty", "bound": "--bound", "masks": "--masks"}
+_METHOD_FLAGS |= {"mask_lr": "--mask-lr", "hard": "--hard", "hetero": "--hetero", "beta": "--beta"}
+_METHOD_FLAGS |= {"gamma": "--gamma", "rate": "--rate"}
+
+
+def _method_options(args: argparse.Namespace) -> dict:
+    """The method-specific options given on the command line; a one-line ValueError for one the method ignores."""
+    method = methods.get(args.method)
+    given = {key: getattr(args, key) for key in _METHOD_FLAGS}
+    given = {key: value for key, value in given.items() if value is not None and value is not False}  # 0 is given
+    foreign = [key for key in given if key not in method.options]
+    if foreign:
+        flags = ", ".join(_METHOD_FLAGS[key] for key in foreign)
+        owners = sorted({m.name for m in methods.METHODS.values() for key in foreign if key in m.options})
+        raise ValueError(f"{flags} does not apply to --method {method.name} (it applies to {', '.join(owners)})")
+    return given
+
+
 def _train_config(args: argparse.Namespace, ds: data.Dataset) -> training.TrainConfig:
-    overrides = {"sparsity": args.sparsity, "seed": args.seed, "device": args.device}
-    optional = ("max_seconds", "max_steps", "penalty", "bound", "dz", "model_size", "masks", "batch_size", "lr")
-    for key in (*optional, "mask_lr", "eval_every", "threads"):
+    overrides = {"method": args.method, "seed": args.seed, "device": args.device, **_method_options(args)}
+    optional = ("max_seconds", "max_steps", "dz", "model_size", "batch_size", "lr")
+    for key in (*optional, "eval_every", "threads"):
         if getattr(args, key) is not None:
             overrides[key] = getattr(args, key)
-    if args.hard:
-        overrides["hard"] = True
-    if args.hetero:
-        overrides["hetero"] = True
     config = training.default_config(ds, **overrides)
     training.check_trainable(ds, config)  # also refuses 'cuda' without a GPU
     return config
+
+
+def _method_words(config: training.TrainConfig) -> str:
+    """'the sparse VAE (constraint sparsity)', 'β-TCVAE (β = 0.25)', 'PCL'."""
+    if config.method == methods.SPARSE:
+        return f"the sparse VAE ({config.sparsity} sparsity)"
+    method = methods.get(config.method)
+    symbols = {"beta": "β", "gamma": "γ", "rate": "λ"}
+    options = ", ".join(f"{symbols[k]} = {getattr(config, k):g}" for k in method.options)
+    return method.label + (f" ({options})" if options else "")
 
 
 EXIT_CODES = {"finished": 0, "failed": 1, "deleted": 1, "stopped": 130}
@@ -212,7 +237,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     folder = runs.create_run(ds, config, name, folder=Path(args.out) if args.out else None, source="cli")
     print(
         f"training on {name} (N={ds.n}, T={ds.t}, dx={ds.dx}, da={ds.da}, dz={config.dz or ds.dz}) with "
-        f"{config.sparsity} sparsity, seed {config.seed}, device {training.resolve_device(config.device)} "
+        f"{_method_words(config)}, seed {config.seed}, device {training.resolve_device(config.device)} "
         f"-> {folder}",
         file=sys.stderr,
     )
@@ -243,7 +268,11 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--n", type=int, help="samples to generate with --preset (default: 20000 for action data, 100000 temporal)"
     )
-    p.add_argument("--sparsity", choices=list(training.SPARSITY_MODES), default="constraint")
+    names = ", ".join(f"{m.name}: {m.summary}" for m in methods.METHODS.values())
+    p.add_argument(
+        "--method", choices=list(methods.METHOD_NAMES), default=methods.SPARSE, help=f"default sparse. {names}"
+    )
+    p.add_argument("--sparsity", choices=list(training.SPARSITY_MODES), help="sparse VAE: constraint (default)")
     p.add_argument(
         "--seed", type=int, default=0, help="fixes initialisation and batches (and the data, without --data-seed)"
     )
@@ -274,6 +303,9 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--hard", action="store_true", help="straight-through hard mask samples")
     p.add_argument("--hetero", action="store_true", help="heteroscedastic transition noise")
+    p.add_argument("--beta", type=float, help="tcvae: weight of the total correlation (default 0.25)")
+    p.add_argument("--gamma", type=float, help="slowvae: weight of the transition KL (default 8)")
+    p.add_argument("--rate", type=float, help="slowvae: rate of the Laplace prior on latent changes (default 10)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -288,7 +320,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_generate_args(p)
     p.set_defaults(func=cmd_generate)
 
-    p = sub.add_parser("train", help="train the sparse VAE on a preset or a dataset file")
+    p = sub.add_parser("train", help="train the sparse VAE (or a baseline) on a preset or a dataset file")
     _add_train_args(p)
     p.set_defaults(func=cmd_train)
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from mechsparse import graphs as graphs_mod
 from mechsparse.data import Dataset
+from mechsparse.methods import METHOD_NAMES, METHODS, SPARSE
 from mechsparse.model import LOGVAR_MAX, LOGVAR_MIN, MASK_MODES, MODEL_PRESETS, MODEL_SIZES
 
 SPARSITY_MODES = ("none", "penalty", "constraint")
@@ -69,6 +70,7 @@ _RATE = Rule("float", 0, 100, above=True)
 _LOGVAR = Rule("float", LOGVAR_MIN, LOGVAR_MAX)  # the model clamps to this range; outside it nothing would learn
 _STEPS = 10**9
 PARAM_RULES: dict[str, Rule] = {
+    "method": Rule("str", choices=METHOD_NAMES),
     "sparsity": Rule("str", choices=SPARSITY_MODES),
     "penalty": Rule("float", 0, 1e6),
     "bound": Rule("float", 0, 1e6, optional=True),
@@ -101,6 +103,9 @@ PARAM_RULES: dict[str, Rule] = {
     "eval_every": Rule("int", 1, _STEPS),
     "eval_samples": Rule("int", 2, 10**7),
     "threads": Rule("int", 1, 4096, optional=True),
+    "beta": Rule("float", 0, 1e4),
+    "gamma": Rule("float", 0, 1e4),
+    "rate": Rule("float", 0, 1e4, above=True),
 }
 
 
@@ -109,7 +114,8 @@ class TrainConfig:
     """Everything that defines a run. Plain values only, so it round-trips through JSON (to_dict / from_dict).
     What each field accepts is declared in PARAM_RULES."""
 
-    sparsity: str = "constraint"  # none | penalty | constraint
+    method: str = SPARSE  # sparse (this project's model) or a baseline: mechsparse.methods.METHODS
+    sparsity: str = "constraint"  # none | penalty | constraint (the sparse VAE only)
     penalty: float = 16.0  # coefficient on (expected edge count / dx) for "penalty"
     bound: float | None = None  # constraint target; None: the true edge count of the data's graphs
     masks: str = "learned"  # learned | full (frozen all-ones) | oracle (frozen to the true graphs)
@@ -143,6 +149,10 @@ class TrainConfig:
     eval_every: int = 200
     eval_samples: int = 4000
     threads: int | None = None  # torch CPU threads (apply_threads); None: the model size's default
+    # baselines' options; defaults are the settings of the paper's best baseline numbers (PAPER_RESULTS.md)
+    beta: float = 0.25  # β-TCVAE: weight of the total correlation
+    gamma: float = 8.0  # SlowVAE: weight of the transition KL
+    rate: float = 10.0  # SlowVAE: rate λ of the Laplace prior on z_t - z_{t-1}
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -209,6 +219,10 @@ def default_config(dataset_or_preset: Dataset | str, **overrides) -> TrainConfig
         name, temporal = dataset_or_preset, False
         spec = graphs_mod.preset(name)
     values = {**_KIND_DEFAULTS[_kind_of(spec, temporal)], **_PRESET_DEFAULTS.get(name, {})}
+    method = METHODS.get(overrides.get("method", SPARSE))
+    if method is not None and method.name != SPARSE:  # a baseline: no graph to regularise, its own budget
+        steps = {"max_steps": method.default_steps or values["max_steps"]} if method.trains else {}
+        values = {**steps, "sparsity": "none"}
     if "max_steps" in overrides or "max_seconds" in overrides:
         values.pop("max_steps", None)  # an explicit limit replaces the tuned step budget
     return TrainConfig.from_dict({**values, **overrides})

@@ -234,6 +234,8 @@ class Snapshot:
 
     @property
     def progress(self) -> float:
+        if self.finished:  # a run that ends before its limits (the untrained random reference) is complete
+            return 1.0
         return progress_fraction(self.step, self.max_steps, self.elapsed, self.max_seconds)
 
     @property

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from mechsparse import figures, runs
+from mechsparse import figures, methods, runs
 from mechsparse.evaluation import Snapshot
 
 MATRICES = ("edge_probs_a", "edge_probs_z", "matched_probs_a", "matched_probs_z", "pattern", "coef", "corr")
@@ -154,9 +154,11 @@ def _run_contents(run_id: str) -> tuple[dict[str, bytes], dict[str, go.Figure]]:
         if (folder / name).exists()
     }
     files |= matrix_files(rec.snapshot)
-    panels = figures.run_panels(rec.snapshot, rec.true_graphs)
+    panels = figures.run_panels(rec.snapshot, rec.true_graphs)  # a method without a graph: no learned-graph panel
     if len(rec.history):
-        panels["curves"] = figures.training_curves(rec.history)
+        method = methods.of_config(rec.config)
+        curves = figures.curve_panels(method.learns_graph, method.has_elbo)
+        panels["curves"] = figures.training_curves(rec.history, panels=curves)
     return files, panels
 
 

@@ -104,6 +104,15 @@ PRESENTATION_CURVES = ("mcc", "shd", "edge_count", "elbo")  # what a room needs 
 SAME_LINES = "R_con = MCC here: C = I, every latent identified"
 
 
+def curve_panels(learns_graph: bool = True, has_elbo: bool = True, *, presentation: bool = False) -> tuple[str, ...]:
+    """The curve panels a method fills: no SHD, edge count or dual variable without a learned graph, no ELBO
+    without an ELBO; the presentation layout then shows the training loss in a freed place."""
+    keys = PRESENTATION_CURVES if presentation else tuple(CURVES)
+    drop = set() if learns_graph else {"shd", "edge_count", "multiplier"}
+    keys = tuple(k for k in keys if k not in drop | (set() if has_elbo else {"elbo"}))
+    return keys + ("loss",) if presentation and len(keys) < len(PRESENTATION_CURVES) else keys
+
+
 def _col(history, name: str):
     return history[name] if history is not None and name in history and history[name].notna().any() else None
 
@@ -229,12 +238,33 @@ def training_curves(
     return fig
 
 
-def run_panels(snapshot: Snapshot | None, truth: GraphSpec | None = None) -> dict[str, go.Figure]:
+def no_graph_figure(method_label: str, graph: str = "graph", *, height: int = 300) -> go.Figure:
+    """The panel of a learned graph for a method that learns none: it says so where the graph would be."""
+    fig = go.Figure()
+    fig.add_annotation(
+        text=f"No {graph} learned:<br>{html.escape(method_label)} has no graph of mechanisms",
+        xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False, font={"size": 14, "color": "#666"},
+    )  # fmt: skip
+    fig.update_layout(
+        title={"text": f"learned {graph}", "x": 0.02, "font": {"size": 14}},
+        height=height,
+        margin={"l": 20, "r": 20, "t": 40, "b": 20},
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        plot_bgcolor="white",
+    )
+    return fig
+
+
+def run_panels(
+    snapshot: Snapshot | None, truth: GraphSpec | None = None, *, no_graph: str | None = None
+) -> dict[str, go.Figure]:
     """The authors' figure, live: true graphs, learned edge probabilities matched to the true latents, the theory's
     pattern C, the normalised |L P| (what actually got entangled) and the latent correlation matrix.
 
     ``snapshot`` is live or read back from snapshot.npz (None: only the true graphs); ``truth`` is the data's
-    true GraphSpec where known. Absent panels are skipped.
+    true GraphSpec where known; ``no_graph`` names a method that learns no graph (its learned-graph panels say
+    so). Absent panels are skipped.
     """
     panels: dict[str, go.Figure] = {}
     get = lambda name: getattr(snapshot, name, None)  # noqa: E731 - every field is optional here
@@ -247,6 +277,8 @@ def run_panels(snapshot: Snapshot | None, truth: GraphSpec | None = None) -> dic
         true_g = ga if key == "a" else gz
         if true_g is not None:
             panels[f"true_g{key}"] = graph_heatmap(true_g, key, height=style["height"])
+            if no_graph is not None:
+                panels[f"learned_g{key}"] = no_graph_figure(no_graph, title, height=style["height"])
         probs = get(f"matched_probs_{key}") if matched else get(f"edge_probs_{key}")
         if probs is not None:
             row_prefix = "z" if matched else "ẑ"
@@ -292,6 +324,10 @@ PANEL_CAPTIONS = {
     "latent (MCC is the diagonal's mean).",
     "curves": "MCC and R_con should rise to 1 and SHD fall to 0, while the expected edge count follows the bound "
     "down to the true edge count.",
+    "graphs_none": "This method learns no graph, so the matrix stays empty; the orange outlines are the true edges "
+    "that the sparse VAE learns.",
+    "curves_none": "MCC and R_con rise as far as the method's assumptions identify the latents; the training loss "
+    "(and the ELBO, where the method has one) shows how the fit goes.",
 }
 OUTLINE = "#e07b00"  # true edges / allowed cells drawn over a learned matrix
 
@@ -387,13 +423,23 @@ def matrix_grid(cells: list[MatrixCell], *, height: int = 470, font_size: int = 
     return fig
 
 
-def _graph_cells(snapshot: Snapshot | None, truth: GraphSpec | None) -> list[MatrixCell]:
+def _graph_cells(snapshot: Snapshot | None, truth: GraphSpec | None, no_graph: str | None = None) -> list[MatrixCell]:
     """One heatmap per graph the data has: the learned edge probabilities with the true edges outlined (before the
-    first evaluation: the true graph itself)."""
+    first evaluation: the true graph itself; for a method without a graph, an empty matrix with the truth
+    outlined, titled to say so)."""
     get = lambda name: getattr(snapshot, name, None)  # noqa: E731 - every field is optional here
     cells = []
     for key, name in (("a", "Ga"), ("z", "Gz")):
         true_g = getattr(truth, f"g{key}", None) if truth is not None else None
+        if no_graph is not None:
+            if true_g is not None:
+                children = latent_labels(true_g.shape[0])
+                parents = latent_labels(true_g.shape[1], "a") if key == "a" else [f"{c}'" for c in children]
+                x_title = "action (parent)" if key == "a" else "z_t-1 (parent)"
+                title = f"no {name} learned ({no_graph}); true edges outlined"
+                empty = np.zeros(true_g.shape)
+                cells.append(MatrixCell(empty, title, parents, children, x_title, "child", outline=true_g))
+            continue
         matched = get(f"matched_probs_{key}")
         learned = matched if matched is not None else get(f"edge_probs_{key}")
         if true_g is None and learned is None:
@@ -439,15 +485,20 @@ def presentation_panels(
     *,
     pattern: np.ndarray | None = None,
     font_size: int = 15,
+    no_graph: str | None = None,
+    has_elbo: bool = True,
 ) -> dict[str, go.Figure]:
     """The Train page's presentation layout: four large panels for a projector, each one figure: 'graphs' (learned
     with the truth outlined), 'entanglement' (|L P| inside C), 'corr', and 'curves'. Panels that cannot be drawn
-    yet are left out; before the first snapshot the true graphs and ``pattern`` (C from the true graphs) stand in."""
+    yet are left out; before the first snapshot the true graphs and ``pattern`` (C from the true graphs) stand in.
+    ``no_graph`` names a method that learns no graph, ``has_elbo`` whether it has an ELBO (the curves adapt)."""
     panels: dict[str, go.Figure] = {}
     get = lambda name: getattr(snapshot, name, None)  # noqa: E731 - every field is optional here
-    graph_cells = _graph_cells(snapshot, truth)
+    graph_cells = _graph_cells(snapshot, truth, no_graph)
     if graph_cells:
         panels["graphs"] = matrix_grid(graph_cells, font_size=font_size)
+    elif no_graph is not None:
+        panels["graphs"] = no_graph_figure(no_graph, height=470)
     c = get("pattern") if get("pattern") is not None else pattern
     if c is not None:
         dz = np.shape(c)[0]
@@ -466,7 +517,7 @@ def presentation_panels(
     panels["curves"] = training_curves(
         history if has_history else None,
         cols=2,
-        panels=PRESENTATION_CURVES,
+        panels=curve_panels(no_graph is None, has_elbo, presentation=True),
         height=470,
         target_bound=get("target_bound"),
         current_bound=get("bound"),

@@ -16,6 +16,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from mechsparse.objective import Batch, LossTerms
+
 LEAKY_SLOPE = 0.2
 LOGVAR_MIN, LOGVAR_MAX = -14.0, 6.0
 MASK_MODES = ("learned", "full", "oracle")
@@ -301,3 +303,8 @@ class SparseVAE(nn.Module):
         kl = gaussian_kl(mu_q, logvar_q, mu_p, logvar_p)
         scale = x.shape[1] * self.dx
         return nll.sum(dim=(1, 2)) / scale, kl.sum(dim=(1, 2)) / scale
+
+    def loss_terms(self, batch: Batch, generator, config) -> LossTerms:
+        """The negative ELBO per example (the trainer adds the sparsity term): mask draws as the config says."""
+        recon, kl = self(batch.x, batch.a, generator, config.hard, config.temperature, config.mask_per_sample)
+        return LossTerms(recon + kl, recon, kl)

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from mechsparse import graphs
+from mechsparse import graphs, methods
 from mechsparse.atomic import write_atomic, write_text_atomic
 from mechsparse.data import Dataset, load_dataset, save_dataset
 from mechsparse.evaluation import Snapshot
@@ -42,7 +42,7 @@ if TYPE_CHECKING:  # runs.py stays free of torch: pages that only list runs need
 UNFINISHED = ("created", "starting", "running", "paused")  # statuses a run folder has only while training
 RUN_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,79}")  # used with fullmatch: no trailing newline slips in
 MAX_NAME = 60  # characters of a dataset name kept in labels and ids
-LIST_COLUMNS = ["run", "data", "mode", "seed", "steps", "mcc", "r_con", "shd_a", "shd_z", "status", "device"]
+LIST_COLUMNS = ["run", "data", "method", "mode", "seed", "steps", "mcc", "r_con", "shd_a", "shd_z", "status", "device"]
 
 
 class DamagedRunError(ValueError):
@@ -203,7 +203,9 @@ def clean_name(name: str) -> str:
 
 
 def run_label(name: str, config: TrainConfig) -> str:
-    return f"{clean_name(name)}-{config.sparsity}-s{config.seed}"
+    """'action-nondiag-constraint-s0' for the sparse VAE, 'action-nondiag-ivae-s0' for a baseline."""
+    kind = config.sparsity if config.method == methods.SPARSE else config.method
+    return f"{clean_name(name)}-{kind}-s{config.seed}"
 
 
 def create_run(
@@ -345,7 +347,9 @@ def _list_row(run_id: str) -> dict:
     except DamagedRunError:
         return {"run": run_id, "status": "damaged"}
     s, c, m = rec.summary, rec.config, rec.meta
-    row = {"run": run_id, "data": m.get("data", ""), "mode": c.get("sparsity", ""), "seed": c.get("seed")}
+    method = methods.of_config(c)
+    mode = c.get("sparsity", "") if method.name == methods.SPARSE else ""  # sparsity means nothing to a baseline
+    row = {"run": run_id, "data": m.get("data", ""), "method": method.label, "mode": mode, "seed": c.get("seed")}
     row |= {k: s.get(k) for k in ("steps", "mcc", "r_con", "shd_a", "shd_z")}
     return row | {"status": rec.shown_status(), "device": s.get("device", "")}
 

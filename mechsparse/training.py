@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from mechsparse import methods
 from mechsparse.atomic import write_atomic
 from mechsparse.config import (
     DEVICES,
@@ -28,7 +29,9 @@ from mechsparse.config import (
 )
 from mechsparse.data import Dataset
 from mechsparse.evaluation import Evaluation, LossMeter, RateMeter, Snapshot, evaluate, frozen, progress_fraction
+from mechsparse.methods.base import LatentModel
 from mechsparse.model import MODEL_PRESETS, MODEL_SIZES, ModelSize, SparseVAE
+from mechsparse.objective import Batch
 from mechsparse.theory import consistency_pattern
 
 # configuration and Snapshot are defined in mechsparse.config and mechsparse.evaluation, and still importable here
@@ -79,8 +82,8 @@ def _true_graphs(dataset: Dataset) -> tuple[np.ndarray | None, np.ndarray | None
 
 def target_bound(dataset: Dataset, config: TrainConfig) -> float | None:
     """The constraint's target edge count: config.bound, else the true graphs' edge count; None without a
-    constraint on learned masks. A one-line ValueError when the data cannot give it."""
-    if config.masks != "learned" or config.sparsity != "constraint":
+    constraint on learned masks (or for a baseline method). A one-line ValueError when the data cannot give it."""
+    if config.method != methods.SPARSE or config.masks != "learned" or config.sparsity != "constraint":
         return None
     if config.bound is not None:
         return float(config.bound)
@@ -109,9 +112,10 @@ def check_trainable(dataset: Dataset, config: TrainConfig) -> None:
     dz = config.dz or dataset.dz
     if dz is None:
         raise ValueError("the data carries neither latents z nor graphs, so give the number of latents (dz)")
+    methods.get(config.method).check(dataset, dz, config.batch_size)
     ga, gz = _true_graphs(dataset)
     missing_truth = dz != dataset.dz or (dataset.da and ga is None) or (dataset.t > 1 and gz is None)
-    if config.masks == "oracle" and missing_truth:
+    if config.method == methods.SPARSE and config.masks == "oracle" and missing_truth:
         raise ValueError("oracle masks need the data's true graphs, with the model's dz equal to the true dz")
     train_idx, _, test_idx = dataset.split(seed=config.seed)
     if len(train_idx) < 1 or len(test_idx) < 2:
@@ -195,7 +199,8 @@ class Trainer:
         self.dz = config.dz or dataset.dz
         self.ga, self.gz = _true_graphs(dataset)
         self.same_dz = dataset.dz == self.dz
-        self.regularised = config.masks == "learned" and config.sparsity != "none"
+        self.method = methods.get(config.method)
+        self.regularised = self.method.learns_graph and config.masks == "learned" and config.sparsity != "none"
         # the unregularised baseline learns no graph: even unpenalised, noisy learnable masks prune inputs
         self.mask_mode = "full" if config.masks == "learned" and config.sparsity == "none" else config.masks
         self._load_data()
@@ -219,13 +224,21 @@ class Trainer:
         self.x_train = tensor(np.asarray(ds.x)[train_idx])
         self.a_train = None if ds.a is None else tensor(np.asarray(ds.a)[train_idx])
         eval_idx = test_idx[: self.config.eval_samples]
+        self.z_train = None
+        if self.method.needs == "latents":  # the supervised reference trains on the true latents
+            self.z_train = tensor(np.asarray(ds.z)[train_idx])
         self.x_eval = tensor(np.asarray(ds.x)[eval_idx])
         self.z_eval = None if ds.z is None else np.asarray(ds.z, dtype=np.float64)[eval_idx]
 
-    def _build_model(self, size: ModelSize) -> SparseVAE:
+    def _build_model(self, size: ModelSize) -> LatentModel | SparseVAE:
         c, ds = self.config, self.dataset
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(c.seed)
+            if self.method.name != methods.SPARSE:
+                model = methods.build(
+                    c.method, dx=ds.dx, dz=self.dz, da=ds.da, temporal=self.temporal, size=size, config=c
+                )
+                return model.to(self.device)
             model = SparseVAE(
                 ds.dx, self.dz, ds.da, temporal=self.temporal, enc_hidden=size.hidden, enc_layers=size.layers,
                 tr_hidden=size.transition_hidden, tr_layers=size.transition_layers, hetero=c.hetero,
@@ -249,7 +262,7 @@ class Trainer:
     def finished(self) -> bool:
         c = self.config
         out_of_steps = c.max_steps is not None and self.step_count >= c.max_steps
-        return out_of_steps or (c.max_seconds is not None and self.elapsed >= c.max_seconds)
+        return not self.method.trains or out_of_steps or (c.max_seconds is not None and self.elapsed >= c.max_seconds)
 
     def sparsity_term(self, edges: torch.Tensor, bound: float | None) -> torch.Tensor:
         """What the sparsity adds to the loss: penalty * edges / dx, or the Lagrangian multiplier * (edges - bound)
@@ -272,15 +285,18 @@ class Trainer:
         model.train()
         idx = torch.randint(self.x_train.shape[0], (c.batch_size,), generator=self.generator, device=self.device)
         a = None if self.a_train is None else self.a_train[idx]
-        recon, kl = model(self.x_train[idx], a, self.generator, c.hard, c.temperature, c.mask_per_sample)
-        loss = (recon + kl).mean()
-        edges = model.expected_edges()
+        z = None if self.z_train is None else self.z_train[idx]
+        terms = model.loss_terms(Batch(self.x_train[idx], a, z), self.generator, c)
+        loss = terms.loss.mean()
+        edges = model.expected_edges().to(loss.device)
         bound = self.current_bound()
         total = loss + self.sparsity_term(edges, bound)
         self.optimizer.zero_grad(set_to_none=True)
         total.backward()
         norm = torch.nn.utils.clip_grad_norm_(model.parameters(), c.grad_clip if c.grad_clip else float("inf"))
-        values = torch.stack([total.detach(), loss.detach(), recon.mean().detach(), kl.mean().detach(), edges.detach()])
+        zero = torch.zeros((), device=loss.device)
+        recon, kl = (zero if t is None else t.mean() for t in (terms.recon, terms.kl))
+        values = torch.stack([total.detach(), loss.detach(), recon.detach(), kl.detach(), edges.detach()])
         total_v, loss_v, recon_v, kl_v, edges_v = values.tolist()
         if not (math.isfinite(total_v) and math.isfinite(float(norm))):
             self.optimizer.zero_grad(set_to_none=True)
@@ -315,7 +331,8 @@ class Trainer:
         return tuple(None if p is None else p.double().cpu().numpy() for p in probs)
 
     def _edge_count(self) -> float:
-        return float(self.model.expected_edges().detach())
+        """The expected edge count; NaN for a method without a graph."""
+        return float(self.model.expected_edges().detach()) if self.method.learns_graph else math.nan
 
     def _measure(self) -> Evaluation:
         """Metrics and matrices on the evaluation subsample (no history row)."""
@@ -340,8 +357,12 @@ class Trainer:
         else:
             loss, recon, kl, edges = means
         rate = self.state.rate.mark(self.step_count, self.elapsed)
+        if not self.method.has_elbo:
+            recon = kl = None
+        elbo = None if recon is None else -(recon + kl)
         row = {"step": self.step_count, "seconds": round(self.elapsed, 3), "loss": loss, "recon": recon, "kl": kl}
-        row |= {"elbo": -(recon + kl), **self._last_eval.metrics.to_dict(), "edge_count": edges}
+        edges = edges if self.method.learns_graph else None  # no graph, no edges (not zero of them)
+        row |= {"elbo": elbo, **self._last_eval.metrics.to_dict(), "edge_count": edges}
         row |= {"bound": self.current_bound(), "multiplier": self._shown_multiplier(), "steps_per_second": rate}
         self.history.append(row)
         self.elapsed += time.perf_counter() - start
@@ -353,7 +374,7 @@ class Trainer:
             self._last_eval = self._measure()
         ev, c, losses = self._last_eval, self.config, self.state.losses
         pa, pz = self._edge_probs()
-        recon, kl = losses.smoothed("recon"), losses.smoothed("kl")
+        recon, kl = (losses.smoothed(k) if self.method.has_elbo else math.nan for k in ("recon", "kl"))
         return Snapshot(
             step=self.step_count, max_steps=c.max_steps, elapsed=self.elapsed,
             steps_per_second=self.steps_per_second, loss=losses.smoothed("loss"), recon=recon, kl=kl,
@@ -376,9 +397,12 @@ class Trainer:
         losses, rate = self.state.losses, self.step_count / self.elapsed if self.elapsed > 0 else 0.0
         out = {**self._last_eval.metrics.to_dict(), "best_mcc": max(mccs) if mccs else None, "steps": self.step_count}
         out |= {"seconds": round(self.elapsed, 3), "steps_per_second": rate, "device": str(self.device)}
-        out |= {"edge_count": self._edge_count(), "bound": self.current_bound(), "target_bound": self.target_bound}
-        out |= {"sparsity": self.config.sparsity if self.regularised else "none", "masks": self.mask_mode}
-        out |= {"elbo": -(losses.smoothed("recon") + losses.smoothed("kl"))}
+        edges = self._edge_count() if self.method.learns_graph else None
+        out |= {"edge_count": edges, "bound": self.current_bound(), "target_bound": self.target_bound}
+        out |= {"method": self.method.name, "sparsity": self.config.sparsity if self.regularised else "none"}
+        out |= {"masks": self.mask_mode if self.method.learns_graph else None}
+        elbo = -(losses.smoothed("recon") + losses.smoothed("kl"))
+        out |= {"elbo": elbo if self.method.has_elbo and math.isfinite(elbo) else None}
         return out | {"n_parameters": sum(p.numel() for p in self.model.parameters()), "finished": self.finished}
 
     # ---------------------------------------------------------------- checkpoints

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app_state import EXPORT_KEY, escape_markdown, job_registry, use_app_navigation
-from mechsparse import export, figures, runs
+from mechsparse import export, figures, methods, runs
 
 COMPARE_METRICS = {
     "mcc": "MCC",
@@ -48,7 +48,8 @@ def _record(run_id: str, stamp: tuple) -> runs.RunRecord:
 def _panels(run_id: str, stamp: tuple) -> dict[str, go.Figure]:
     """The run's final panels that this page offers, titled with the run id's tail."""
     rec = _record(run_id, stamp)
-    panels = figures.run_panels(rec.snapshot, rec.true_graphs)
+    method = methods.of_config(rec.config)
+    panels = figures.run_panels(rec.snapshot, rec.true_graphs, no_graph=None if method.learns_graph else method.label)
     chosen = {name: fig for name, fig in panels.items() if name in PANEL_CHOICES}
     for name, fig in chosen.items():
         fig.update_layout(title={"text": f"{PANEL_CHOICES[name]} · {run_id[-4:]}"})
@@ -196,7 +197,8 @@ if offered:
 cols = st.columns(max(1, min(len(records), 4)))
 for k, (run_id, rec) in enumerate(records.items()):
     col = cols[k % len(cols)]
-    col.markdown(f"**{escape_markdown(rec.label)}** · {rec.shown_status(live.get(run_id))}")
+    method = methods.of_config(rec.config).label
+    col.markdown(f"**{escape_markdown(rec.label)}** · {method} · {rec.shown_status(live.get(run_id))}")
     if panel is not None and panel in have[run_id]:
         col.plotly_chart(have[run_id][panel], key=f"side-{run_id}", config=PLOT_CONFIG)
     else:

@@ -16,7 +16,7 @@ from app_state import (
     job_registry,
     use_app_navigation,
 )
-from mechsparse import data, expectations, figures, graphs, runs, synthetic, theory, training
+from mechsparse import data, expectations, figures, graphs, methods, runs, synthetic, theory, training
 from mechsparse.jobs import JobLimitError
 from mechsparse.runview import ENDED, RunView, run_view
 
@@ -47,8 +47,9 @@ PLOT_CONFIG = {
 use_app_navigation()
 st.title("Train")
 st.caption(
-    "Fit the sparsity-regularised VAE in the background and watch it learn the graphs and the latents, beside what "
-    "the theory says can be identified. A run's link reattaches to the same live run."
+    "Fit the sparsity-regularised VAE (or a baseline it is compared with) in the background and watch it learn the "
+    "graphs and the latents, beside what the theory says can be identified. A run's link reattaches to the same live "
+    "run."
 )
 registry = job_registry()
 
@@ -82,8 +83,24 @@ def _source_inputs() -> dict:
         key="train_preset",
         help="Used when Data is 'Preset'.",
     )
+    method = methods.get(
+        c2.selectbox(
+            "Method",
+            methods.METHOD_NAMES,
+            format_func=lambda name: methods.METHODS[name].label,
+            key="train_method",
+            help="The sparse VAE is this project's model; the others are the baselines the paper compares it with, "
+            "and the supervised (ceiling) and random (floor) references.",
+        )
+    )
+    refusal = _refusal(method, source, preset)
     measured = expectations.describe(preset)
-    if source == SOURCES[0]:
+    if method.name != methods.SPARSE:
+        c3.markdown(f"**{method.label}**")
+        c3.caption(method.summary[0].upper() + method.summary[1:] + ".")
+        if refusal:
+            c3.warning(refusal)
+    elif source == SOURCES[0]:
         c3.markdown("**How long it takes**")
         c3.caption(
             f"{preset} with its default settings: {measured}"
@@ -96,7 +113,20 @@ def _source_inputs() -> dict:
         c4.plotly_chart(graph_thumbnail(spec), key="source-graphs", config={"displayModeBar": False})
     else:
         c4.caption("This dataset carries no true graphs: the run learns them without a reference.")
-    return {"source": source, "preset": preset}
+    return {"source": source, "preset": preset, "method": method.name}
+
+
+def _refusal(method: methods.Method, source: str, preset: str) -> str | None:
+    """Why ``method`` cannot train on the chosen data (None when it can, or when no data is chosen yet)."""
+    if source == SOURCES[2]:
+        ds = st.session_state.get(DATASET_KEY)
+        if ds is None:
+            return None
+        return method.refusal(temporal=ds.t > 1, actions=ds.da > 0, latents=ds.z is not None)
+    spec = _source_graphs(source, preset)
+    if spec is None:
+        return None
+    return method.refusal(temporal=spec.gz is not None, actions=spec.ga is not None)
 
 
 def _source_graphs(source: str, preset: str) -> graphs.GraphSpec | None:
@@ -142,6 +172,26 @@ def _data_inputs(col) -> dict:
     }
 
 
+def _method_inputs(col, method: str) -> dict:
+    """The chosen method's own options (the sparsity settings for the sparse VAE), then the training seed."""
+    if method == methods.SPARSE:
+        values = _sparsity_inputs(col)
+    elif method == "tcvae":
+        values = {"beta": col.number_input("β (weight of the total correlation)", 0.0, 100.0, 0.25, key="train_beta")}
+    elif method == "slowvae":
+        values = {
+            "gamma": col.number_input("γ (weight of the transition KL)", 0.0, 1000.0, 8.0, key="train_gamma"),
+            "rate": col.number_input("λ (rate of the Laplace prior)", 0.01, 1000.0, 10.0, key="train_rate"),
+        }
+    else:
+        col.caption(f"{methods.get(method).label} has no options of its own.")
+        values = {}
+    seed = col.number_input(
+        "Training seed", 0, 2**31 - 1, 0, key="train_seed", help="Fixes initialisation, batches and masks."
+    )
+    return values | {"seed": int(seed)}
+
+
 def _sparsity_inputs(col) -> dict:
     return {
         "sparsity": col.radio(
@@ -164,11 +214,6 @@ def _sparsity_inputs(col) -> dict:
         ),
         "penalty": col.number_input(
             "Penalty coefficient", 0.0, 1000.0, None, key="train_penalty", placeholder="tuned default"
-        ),
-        "seed": int(
-            col.number_input(
-                "Training seed", 0, 2**31 - 1, 0, key="train_seed", help="Fixes initialisation, batches and masks."
-            )
         ),
     }
 
@@ -194,7 +239,7 @@ def _config_form() -> dict | None:
     source = _source_inputs()
     with st.form("new-run", border=True):
         c1, c2, c3 = st.columns(3)
-        values = source | _data_inputs(c1) | _sparsity_inputs(c2) | _limit_inputs(c3)
+        values = source | _data_inputs(c1) | _method_inputs(c2, source["method"]) | _limit_inputs(c3)
         started = st.form_submit_button("Start training", type="primary")
     return values if started else None
 
@@ -204,14 +249,12 @@ def _start(form: dict) -> str:
     when a check fails, and the folder is removed again if the job cannot start."""
     n = None if form["n"] is None else int(form["n"])
     ds, name = _pick_dataset(form["source"], form["preset"], n, form["data_seed"])
-    overrides = {
-        "sparsity": form["sparsity"],
-        "seed": form["seed"],
-        "model_size": form["model_size"],
-        "device": form["device"],
-    }
-    for key, cast in (("bound", float), ("penalty", float), ("max_seconds", float), ("max_steps", int), ("dz", int)):
-        if form[key] is not None:
+    overrides = {"method": form["method"], "seed": form["seed"], "model_size": form["model_size"]}
+    overrides["device"] = form["device"]
+    options = (("sparsity", str), ("bound", float), ("penalty", float), ("beta", float), ("gamma", float))
+    options += (("rate", float), ("max_seconds", float), ("max_steps", int), ("dz", int))
+    for key, cast in options:
+        if form.get(key) is not None:
             overrides[key] = cast(form[key])
     config = training.default_config(ds, **overrides)
     training.check_trainable(ds, config)  # every refusal (a missing bound, 'cuda' without a GPU) before any write
@@ -246,7 +289,10 @@ def _controls(view: RunView) -> None:
     """Status line, the buttons that apply (pause / resume / stop a live run, resume a resumable one), the layout."""
     head = st.columns([4, 1, 1, 2], vertical_alignment="center")
     message = escape_markdown(view.message)
-    head[0].markdown(f"**Run** `{view.run_id}` · status **{view.status}**" + (f" · {message}" if message else ""))
+    method = methods.of_config(view.config).label
+    head[0].markdown(
+        f"**Run** `{view.run_id}` · {method} · status **{view.status}**" + (f" · {message}" if message else "")
+    )
     job = registry.get(view.run_id)
     if view.live and view.status != "paused" and head[1].button("Pause", key="pause"):
         job.pause()
@@ -281,7 +327,7 @@ def _progress_text(snap, live: bool) -> str:
 def _expectation(view: RunView) -> None:
     """What the benchmarks measured for this run's preset, so the room knows how long to wait."""
     measured = expectations.describe(view.dataset)
-    if measured and view.dataset in graphs.PRESETS:
+    if measured and view.dataset in graphs.PRESETS and methods.of_config(view.config).name == methods.SPARSE:
         st.caption(f"What to expect for {view.dataset} (default settings): {measured}")
 
 
@@ -295,8 +341,9 @@ def render_run(run_id: str) -> None:
     else:
         st.progress(snap.progress, text=_progress_text(snap, view.live))
     _expectation(view)
+    method = methods.of_config(view.config)
     if snap is not None:
-        _headline(snap, view.history)
+        _headline(snap, view.history, method)
         if snap.metrics.mcc is None:
             st.info(
                 "This dataset has no ground-truth latents, so MCC, R_con, SHD and the matched panels are absent: "
@@ -310,12 +357,22 @@ def render_run(run_id: str) -> None:
         st.caption(f"Saved in {runs.run_path(run_id)}")
 
 
-def _headline(snap, history) -> None:
-    """The run's numbers of the moment, in one row, and what the bound is doing."""
+def _headline(snap, history, method: methods.Method) -> None:
+    """The run's numbers of the moment, in one row, and what the bound is doing (what a method without a graph
+    has instead: its loss, and a line saying it learns no graph)."""
     m = snap.metrics
     cols = st.columns(6)
     cols[0].metric("MCC", _fmt(m.mcc))
     cols[1].metric("R_con", _fmt(m.r_con))
+    if not method.learns_graph:
+        cols[2].metric("ELBO", _fmt(snap.elbo, 2) if method.has_elbo else "—")
+        cols[3].metric("Training loss", _fmt(snap.loss, 3))
+        cols[4].metric("Method", method.label)
+        st.caption(
+            f"{method.label} learns no graph ({method.summary}): its graph panels stay empty, and the correlation "
+            "matrix, |L P| and curves compare its latents with the truth."
+        )
+        return
     shd = [v for v in (m.shd_a, m.shd_z) if v is not None]
     cols[2].metric("SHD", _fmt(sum(shd)) if shd else "—")
     cols[3].metric("ELBO", _fmt(snap.elbo, 2))
@@ -347,11 +404,17 @@ def _evaluation_key(view: RunView, layout: str) -> tuple:
 def _figures(key: tuple, _view: RunView) -> dict:
     """The figures of one evaluation, built once and shared by every refresh and browser until the next one."""
     view = _view
+    method = methods.of_config(view.config)
+    no_graph = None if method.learns_graph else method.label
     if key[1] == LAYOUTS[0]:
-        return figures.presentation_panels(view.snapshot, view.true_graphs, view.history, pattern=_truth_pattern(view))
-    panels = figures.run_panels(view.snapshot, view.true_graphs)
+        return figures.presentation_panels(
+            view.snapshot, view.true_graphs, view.history, pattern=_truth_pattern(view), no_graph=no_graph,
+            has_elbo=method.has_elbo,
+        )  # fmt: skip
+    panels = figures.run_panels(view.snapshot, view.true_graphs, no_graph=no_graph)
     history = view.history if len(view.history) else None
-    panels["curves"] = figures.training_curves(history, target_bound=view.snapshot.target_bound)
+    curves = figures.curve_panels(method.learns_graph, method.has_elbo)
+    panels["curves"] = figures.training_curves(history, panels=curves, target_bound=view.snapshot.target_bound)
     return panels
 
 
@@ -360,7 +423,9 @@ def _presentation(view: RunView) -> None:
     panels = _figures(_evaluation_key(view, LAYOUTS[0]), view)
     order = [k for k in ("graphs", "entanglement", "corr", "curves") if k in panels]
     captions = dict(figures.PANEL_CAPTIONS)
-    if view.true_graphs is None:
+    if not methods.of_config(view.config).learns_graph:
+        captions["graphs"], captions["curves"] = captions["graphs_none"], captions["curves_none"]
+    elif view.true_graphs is None:
         captions["graphs"] = captions["graphs_unmatched"]
     elif view.snapshot is None:
         captions["graphs"] = "The true graph: the learned edge probabilities take its place at the first evaluation."
@@ -380,9 +445,11 @@ def _all_panels(view: RunView) -> None:
         row = st.columns(4)
         for col, key in zip(row, order[start : start + 4], strict=False):
             col.plotly_chart(panels[key], key=f"panel-{key}", config=PLOT_CONFIG)
+    learns_graph = methods.of_config(view.config).learns_graph
+    graphs_line = "Learned graphs should come to match the true graphs" if learns_graph else "No graph is learned"
     st.caption(
-        "Learned graphs should come to match the true graphs; |L P| should fit inside C. Colour scales are fixed: "
-        "0 (white) to 1 (dark blue), so frames and runs compare directly."
+        f"{graphs_line}; |L P| should fit inside C. Colour scales are fixed: 0 (white) to 1 (dark blue), so frames "
+        "and runs compare directly."
     )
     curves = panels["curves"]
     if beside_curves is not None:
@@ -391,7 +458,7 @@ def _all_panels(view: RunView) -> None:
         right.plotly_chart(curves, key="curves", config=PLOT_CONFIG)
     else:
         st.plotly_chart(curves, key="curves", config=PLOT_CONFIG)
-    st.caption(figures.PANEL_CAPTIONS["curves"])
+    st.caption(figures.PANEL_CAPTIONS["curves" if learns_graph else "curves_none"])
 
 
 # ---------------------------------------------------------------- page flow

@@ -41,19 +41,30 @@ def _changes(page, read, n: int, timeout: float = 60.0) -> list:
     return seen
 
 
-def _start(page, app_url: str, steps: int, sparsity: str | None = None) -> str:
-    """Fill the New run form for teach-nested on the CPU, press Start; return the run id from the URL."""
+def _choose(page, label: str, option: str) -> None:
+    page.locator('[data-testid="stSelectbox"]').filter(has_text=label).click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def _fill_form(page, app_url: str, steps: int, sparsity: str | None = None, method: str | None = None) -> None:
+    """Fill the New run form for teach-nested on the CPU (with ``method``'s label: that method)."""
     page.goto(f"{app_url}/train")
     page.get_by_role("button", name="Start training").wait_for(timeout=60_000)
-    page.locator('[data-testid="stSelectbox"]').filter(has_text="Preset").click()
-    page.get_by_role("option", name="teach-nested").click()
+    _choose(page, "Preset", "teach-nested")
     page.get_by_text("How long it takes").wait_for(timeout=30_000)  # the preset change has been applied
+    if method is not None:
+        _choose(page, "Method", method)
+        page.locator("strong", has_text=method).first.wait_for(timeout=30_000)  # the method change is applied
     page.get_by_label("Samples (preset / Theory graphs)").fill("2000")
     page.get_by_label("Step limit").fill(str(steps))
     if sparsity is not None:
         page.locator('[data-testid="stRadio"]').filter(has_text="Sparsity").get_by_text(sparsity, exact=True).click()
-    page.locator('[data-testid="stSelectbox"]').filter(has_text="Device").click()
-    page.get_by_role("option", name="cpu", exact=True).click()
+    _choose(page, "Device", "cpu")
+
+
+def _start(page, app_url: str, steps: int, sparsity: str | None = None, method: str | None = None) -> str:
+    """Fill the form, press Start; return the run id from the URL."""
+    _fill_form(page, app_url, steps, sparsity, method)
     page.get_by_role("button", name="Start training").click()
     page.wait_for_url(re.compile(r".*[?&]run=[\w-]+"), timeout=60_000)
     return re.search(r"run=([\w-]+)", page.url).group(1)
@@ -121,3 +132,26 @@ def test_unregularised_run_counts_every_edge(app_url: str, page) -> None:
     metric = page.locator('[data-testid="stMetric"]').filter(has_text="Expected edges")
     assert metric.locator('[data-testid="stMetricValue"]').inner_text().strip() == "4.0"  # teach-nested: 2 x 2
     page.get_by_text("No sparsity constraint: every edge is kept").wait_for(timeout=10_000)
+
+
+def test_ivae_run_updates_its_panels_and_an_incompatible_method_is_refused(app_url: str, page) -> None:
+    """A baseline trains live with the same panels (the graph panel says it learns none); a method that cannot
+    use the chosen data is named on the page and refused in one line, with no run made."""
+    _fill_form(page, app_url, 200_000, method="SlowVAE")
+    page.get_by_text("SlowVAE needs temporal data").first.wait_for(timeout=30_000)  # said before Start
+    page.get_by_role("button", name="Start training").click()
+    page.locator('[data-testid="stAlert"]').filter(has_text="needs temporal data").nth(1).wait_for(timeout=30_000)
+    assert "run=" not in page.url
+
+    run_id = _start(page, app_url, 200_000, method="iVAE")
+    page.get_by_text(STEP_RE).first.wait_for(timeout=60_000)
+    page.get_by_text(f"{run_id} · iVAE").first.wait_for(timeout=30_000)
+    _charts(page, 4)
+    page.get_by_text("This method learns no graph").wait_for(timeout=30_000)
+    page.locator(".stPlotlyChart").filter(has_text="no Ga learned (iVAE)").first.wait_for(timeout=30_000)
+    steps = _changes(page, lambda: _step(page), 2)
+    assert len(steps) >= 3 and steps == sorted(steps), steps
+    frames = _changes(page, lambda: _heatmap_values(page), 2, timeout=120.0)
+    assert len(frames) >= 3, f"the correlation heatmap did not change twice: {frames}"
+    page.get_by_role("button", name="Stop").click()
+    page.get_by_text("status stopped").wait_for(timeout=60_000)

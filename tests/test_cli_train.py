@@ -108,6 +108,16 @@ TINY = ["train", "--preset", "teach-nested", "--n", "600", "--eval-every", "20"]
         (["--lr", "nan"], "lr"),
         (["--save-every", "nan"], "--save-every"),
         (["--n", "100000000"], "--n"),
+        (["--method", "slowvae"], "needs temporal data"),
+        (["--method", "pcl"], "needs temporal data"),
+        (["--method", "ivae", "--beta", "2"], "--beta does not apply to --method ivae (it applies to tcvae)"),
+        (["--method", "tcvae", "--sparsity", "none"], "--sparsity does not apply to --method tcvae"),
+        (["--method", "pcl", "--bound", "3"], "--bound does not apply"),
+        (["--gamma", "2"], "--gamma does not apply to --method sparse (it applies to slowvae)"),
+        (["--method", "tcvae", "--beta", "-1"], "beta must be"),
+        (["--method", "slowvae", "--rate", "0"], "rate must be"),
+        (["--method", "tcvae", "--batch-size", "5000"], "batch size must be at most 4096"),
+        (["--method", "supervised", "--dz", "3"], "regresses on the true latents"),
     ],
 )
 def test_bad_values_exit_2_with_one_line_and_create_no_run(extra, fragment, capsys, tmp_path, monkeypatch):
@@ -181,3 +191,14 @@ def test_short_temporal_run_anneals_and_learns(tmp_path):
     assert history.loc[1500, "bound"] == pytest.approx(9.0 - 6.0 * 1000 / 2000)
     assert history.loc[1500, "edge_count"] < history.loc[500, "edge_count"] - 1.0
     assert history.loc[1500, "mcc"] > history.loc[0, "mcc"] + 0.1
+
+
+@pytest.mark.parametrize("method", ["ivae", "tcvae", "supervised", "random"])
+def test_train_method_writes_a_run_of_that_method(method, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main([*TINY, "--method", method, "--max-steps", "40", "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["method"] == method and summary["mcc"] is not None and summary["shd_a"] is None
+    assert json.loads((out / "config.json").read_text())["config"]["method"] == method
+    assert summary["steps"] == (0 if method == "random" else 40)
+    assert "edges" not in capsys.readouterr().err  # no graph, no edge count in the progress line

@@ -245,7 +245,8 @@ DEFAULTS = {
     "mask_lr": 0.05, "scale_lr": 0.03, "dual_lr": 0.05, "init_logit": 3.0, "anneal_start": 500, "anneal_steps": 2000,
     "temperature": 1.0, "hard": False, "mask_per_sample": True, "hetero": False, "residual": False,
     "prior_logvar": -4.0, "dec_logvar": -4.0, "grad_clip": 100.0, "eval_every": 200, "eval_samples": 4000,
-    "threads": None, "anneal_from": None, "anneal_to": None, "logit_clip": None,
+    "threads": None, "anneal_from": None, "anneal_to": None, "logit_clip": None, "method": "sparse", "beta": 0.25,
+    "gamma": 8.0, "rate": 10.0,
 }  # fmt: skip
 FLOATS = [name for name, rule in config.PARAM_RULES.items() if rule.kind == "float"]
 
