@@ -97,7 +97,7 @@ def _source_inputs() -> dict:
     measured = expectations.describe(preset)
     if method.name != methods.SPARSE:
         c3.markdown(f"**{method.label}**")
-        c3.caption(method.summary[0].upper() + method.summary[1:] + ".")
+        c3.caption(method.summary[0].upper() + method.summary[1:] + ". " + _budget_words(method, source, preset))
         if refusal:
             c3.warning(refusal)
     elif source == SOURCES[0]:
@@ -114,6 +114,18 @@ def _source_inputs() -> dict:
     else:
         c4.caption("This dataset carries no true graphs: the run learns them without a reference.")
     return {"source": source, "preset": preset, "method": method.name}
+
+
+def _budget_words(method: methods.Method, source: str, preset: str) -> str:
+    """How long a baseline trains by default, in one sentence."""
+    if not method.trains:
+        return "Nothing to train: the untrained encoder is measured at once."
+    if method.default_steps is not None:
+        return f"It trains for {method.default_steps:,} steps unless you set a limit."
+    if source == SOURCES[0]:
+        steps = training.default_config(preset).max_steps
+        return f"It trains for the sparse VAE's budget on {preset}, {steps:,} steps, unless you set a limit."
+    return "It trains for the sparse VAE's budget on this data unless you set a limit."
 
 
 def _refusal(method: methods.Method, source: str, preset: str) -> str | None:

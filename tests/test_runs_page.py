@@ -218,3 +218,28 @@ def test_export_without_a_browser_says_the_panels_are_html(runs_dir, monkeypatch
     assert not at.exception and not at.error
     assert any("panels as HTML" in i.value for i in at.info)
     assert at.get("download_button")
+
+
+def test_a_baseline_run_is_listed_and_compared_by_its_method(tmp_path, monkeypatch):
+    from mechsparse import runner
+
+    monkeypatch.setenv("MECHSPARSE_RUNS_DIR", str(tmp_path / "runs"))
+    ds = synthetic.generate(graphs.preset("teach-nested"), 300, seed=0, name="teach-nested")
+    folder = runs.create_run(ds, default_config(ds, method="random", eval_samples=100, device="cpu"), ds.name)
+    assert runner.train_run(folder).status == "finished"
+    at = _page(run=folder.name)
+    assert not at.exception and not at.error
+    table = at.dataframe[0].value
+    assert list(table["method"]) == ["Random"] and list(table["mode"]) == [""]
+    assert any("Random · finished" in m.value for m in at.markdown)
+    assert at.radio(key="runs_panel").value == "learned_ga"  # offered, and it says no graph was learned
+    texts = [a.text for c in at.get("plotly_chart") for a in _figure(c).layout.annotations]
+    assert any("Random has no graph of mechanisms" in t for t in texts)
+
+
+def _figure(chart):
+    import json
+
+    import plotly.graph_objects as go
+
+    return go.Figure(json.loads(chart.proto.spec))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -220,3 +221,40 @@ def test_data_seed_fixes_the_generated_data_apart_from_the_training_seed(runs_di
     expected = synthetic.generate(graphs.preset("teach-nested"), 1_000, seed=5, name="teach-nested")
     assert np.array_equal(data.load_dataset(folder / "dataset.npz").x, expected.x)
     assert runs.read_json(folder / "config.json")["config"]["seed"] == 2
+
+
+def test_a_baseline_run_takes_its_own_options_and_shows_what_it_learns(runs_dir):
+    """Choosing β-TCVAE swaps the sparsity settings for β; the run is saved with the method and its β, and its page
+    shows the numbers a method without a graph has."""
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at.selectbox(key="train_method").set_value("tcvae").run()
+    assert not at.exception
+    keys = {w.key for w in at.number_input}
+    assert "train_beta" in keys and "train_bound" not in keys and "train_penalty" not in keys
+    assert not [r for r in at.radio if r.key == "train_sparsity"]
+    at.number_input(key="train_beta").set_value(0.5)
+    at = _start_tiny_run(at, max_steps=30)
+    assert not at.exception and not at.error
+    run_id = at.query_params["run"][0] if isinstance(at.query_params["run"], list) else at.query_params["run"]
+    job_registry().get(run_id).join(120)
+    config = json.loads((runs_dir / run_id / "config.json").read_text())["config"]
+    assert config["method"] == "tcvae" and config["beta"] == 0.5 and "tcvae" in run_id
+
+    again = AppTest.from_file(PAGE, default_timeout=60)
+    again.query_params["run"] = run_id
+    again.run()
+    assert not again.exception
+    labels = {m.label for m in again.metric}
+    assert {"MCC", "R_con", "ELBO", "Method"} <= labels and not {"SHD", "Dual variable λ"} & labels
+    assert any("learns no graph" in c.value for c in again.caption)
+
+
+def test_a_method_that_cannot_use_the_data_is_named_and_refused(runs_dir):
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at.selectbox(key="train_preset").set_value("teach-nested")
+    at.selectbox(key="train_method").set_value("pcl").run()
+    assert any("needs temporal data" in w.value for w in at.warning)
+    at.button[0].click()
+    at.run(timeout=60)
+    assert any("needs temporal data" in e.value for e in at.error)
+    assert not runs_dir.exists() or not any(runs_dir.iterdir())
