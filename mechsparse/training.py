@@ -1,5 +1,7 @@
-"""Training the sparse VAE one step at a time: configuration, sparsity (none | penalty | constraint), the annealed
-bound and the multiplier, checkpoints that resume the same trajectory. Measuring lives in mechsparse.evaluation.
+"""Training a model one step at a time: configuration, sparsity (none | penalty | constraint), the annealed bound
+and the multiplier, checkpoints that resume the same trajectory. The model is the sparse VAE or a baseline of
+mechsparse.methods (config.method); all share this loop, its data tensors, metrics and checkpoints. Measuring lives
+in mechsparse.evaluation.
 
 Speed recipe (see BENCHMARKS.md): small networks, the whole train split as device tensors with index-draw batches,
 mask logits with their own (much larger) learning rate starting near logit 3 rather than 5, and a constraint bound
