@@ -169,10 +169,12 @@ def training_curves(
     target_bound: float | None = None,
     current_bound: float | None = None,
     font_size: int | None = None,
+    references: dict[str, float] | None = None,
 ) -> go.Figure:
     """The metric curves against the training step, one subplot per panel key (default: MCC with R_con, SHD, ELBO,
     edge count with its annealing bound, the dual variable, the loss), each with its y-axis title and colours.
-    Empty panels say why. ``target_bound`` names where an annealing bound is heading."""
+    Empty panels say why. ``target_bound`` names where an annealing bound is heading; ``references`` maps a label
+    ('ceiling: supervised') to an MCC drawn across the MCC panel (the reference runs on the same data)."""
     rows = -(-len(panels) // cols)
     fig = make_subplots(
         rows=rows,
@@ -197,6 +199,14 @@ def training_curves(
             trace = go.Scatter(x=steps, y=y, name=label, mode="lines", line=line, legendgroup=label)
             fig.add_trace(trace, row=row, col=col)
             drawn = True
+        if key == "mcc" and references:
+            for label, value in references.items():
+                fig.add_hline(
+                    y=value, row=row, col=col, line={"color": "#777777", "dash": "dash", "width": 1.5},
+                    annotation_text=f"{label} {value:.2f}",
+                    annotation_position="bottom left" if value > 0.5 else "top right",  # where curves seldom are
+                    annotation_font={"size": 11 if font_size is None else font_size - 2, "color": "#555"},
+                )  # fmt: skip
         if not drawn:
             _note_in_empty_panel(fig, row, col, "not available" if steps is not None else "no evaluation yet")
         if yrange is not None:
@@ -487,11 +497,13 @@ def presentation_panels(
     font_size: int = 15,
     no_graph: str | None = None,
     has_elbo: bool = True,
+    references: dict[str, float] | None = None,
 ) -> dict[str, go.Figure]:
     """The Train page's presentation layout: four large panels for a projector, each one figure: 'graphs' (learned
     with the truth outlined), 'entanglement' (|L P| inside C), 'corr', and 'curves'. Panels that cannot be drawn
     yet are left out; before the first snapshot the true graphs and ``pattern`` (C from the true graphs) stand in.
-    ``no_graph`` names a method that learns no graph, ``has_elbo`` whether it has an ELBO (the curves adapt)."""
+    ``no_graph`` names a method that learns no graph, ``has_elbo`` whether it has an ELBO (the curves adapt);
+    ``references`` are the MCC lines of the reference runs on the same data (see training_curves)."""
     panels: dict[str, go.Figure] = {}
     get = lambda name: getattr(snapshot, name, None)  # noqa: E731 - every field is optional here
     graph_cells = _graph_cells(snapshot, truth, no_graph)
@@ -522,6 +534,7 @@ def presentation_panels(
         target_bound=get("target_bound"),
         current_bound=get("bound"),
         font_size=font_size - 2,
+        references=references,
     )
     return panels
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import hashlib
 import io
 import json
 import math
@@ -227,6 +228,7 @@ def create_run(
     staging.mkdir()
     spec = dataset.graphs
     meta = {"data": name, "n": dataset.n, "graphs": graphs.encode(spec) if spec else None, "source": source}
+    meta["data_id"] = dataset_fingerprint(dataset)
     try:
         save_dataset(staging / "dataset.npz", dataset)
         write_json(staging / "config.json", {"config": config.to_dict(), "meta": meta, "label": label})
@@ -339,6 +341,44 @@ def run_stamp(run_id: str) -> tuple:
 
 def load_dataset_of(run_id: str) -> Dataset:
     return load_dataset(run_path(run_id) / "dataset.npz")
+
+
+def dataset_fingerprint(dataset: Dataset) -> str:
+    """16 hex digits that identify a dataset's arrays (x, a, z): runs on the same data share it (config.json's
+    meta.data_id), which is how a run finds the reference runs trained on its data."""
+    digest = hashlib.sha256()
+    for key in ("x", "a", "z"):
+        arr = getattr(dataset, key)
+        if arr is not None:
+            arr = np.ascontiguousarray(arr)
+            digest.update(f"{key}{arr.shape}{arr.dtype}".encode())
+            digest.update(memoryview(arr).cast("B"))
+    return digest.hexdigest()[:16]
+
+
+REFERENCE_METHODS = ("supervised", "random")  # the ceiling and the floor of every chart
+
+
+def reference_runs(data_id: str | None) -> dict[str, RunRecord]:
+    """The newest finished supervised and random runs on the data ``data_id`` (by method; absent ones are left
+    out): the ceiling and floor a run's charts draw. Unreadable folders are skipped."""
+    found: dict[str, RunRecord] = {}
+    if not data_id or not runs_root().is_dir():
+        return found
+    for folder in sorted(runs_root().iterdir(), reverse=True):  # newest first: run ids start with the time
+        if not (folder.is_dir() and RUN_ID_RE.fullmatch(folder.name)):
+            continue
+        try:
+            cfg = read_json(folder / "config.json")
+            method = (cfg.get("config") or {}).get("method")
+            if method not in REFERENCE_METHODS or method in found or (cfg.get("meta") or {}).get("data_id") != data_id:
+                continue
+            rec = load_run(folder.name, arrays=False)
+        except (OSError, ValueError):
+            continue
+        if rec.status == "finished":
+            found[method] = rec
+    return found
 
 
 def _list_row(run_id: str) -> dict:

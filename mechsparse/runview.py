@@ -38,6 +38,7 @@ class RunView:
     live: bool  # this app's worker trains it: pause / resume / stop apply
     dataset: str = ""  # the data's name (a preset's name when made from one)
     config: dict = field(default_factory=dict)  # config.json's training configuration
+    data_id: str = ""  # the dataset's fingerprint (runs.dataset_fingerprint); "" for runs made before it existed
 
     @property
     def can_resume(self) -> bool:
@@ -66,4 +67,5 @@ def run_view(run_id: str, registry: JobRegistry) -> RunView:
         live=job is not None and job.alive,
         dataset=str(record.meta.get("data") or ""),
         config=dict(record.config),
+        data_id=str(record.meta.get("data_id") or ""),
     )

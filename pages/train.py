@@ -16,12 +16,14 @@ from app_state import (
     job_registry,
     use_app_navigation,
 )
-from mechsparse import data, expectations, figures, graphs, methods, runs, synthetic, theory, training
+from mechsparse import data, expectations, figures, graphs, methods, runner, runs, synthetic, theory, training
 from mechsparse.jobs import JobLimitError
 from mechsparse.runview import ENDED, RunView, run_view
 
 SOURCES = ("Preset", "Graphs from the Theory page", "Dataset from the Data page")
 REFRESH_SECONDS = 1.0
+REFERENCE_JOBS_KEY = "_train_reference_jobs"  # reference runs started from this page: refresh until they end
+REFERENCE_LABELS = {"supervised": "ceiling: supervised", "random": "floor: random"}
 DISK_REFRESH_SECONDS = 3.0  # a run trained by another process: re-read its folder this often
 DEFAULT_MODEL_SIZE = "small"  # what the CLI and every benchmark use
 LAYOUTS = ("Presentation", "All panels")  # four large panels for a room / every panel at once
@@ -356,6 +358,8 @@ def render_run(run_id: str) -> None:
     method = methods.of_config(view.config)
     if snap is not None:
         _headline(snap, view.history, method)
+        if snap.metrics.mcc is not None and method.name not in runs.REFERENCE_METHODS and view.data_id:
+            _references_row(view)
         if snap.metrics.mcc is None:
             st.info(
                 "This dataset has no ground-truth latents, so MCC, R_con, SHD and the matched panels are absent: "
@@ -398,6 +402,77 @@ def _headline(snap, history, method: methods.Method) -> None:
         st.caption("No sparsity constraint: every edge is kept, so the expected edge count is the full graph's.")
 
 
+@st.cache_data(ttl=3, show_spinner=False)
+def _reference_scores(data_id: str) -> dict[str, float]:
+    """{line label: final MCC} of the finished reference runs on this data (re-read every few seconds)."""
+    found = runs.reference_runs(data_id)
+    return {REFERENCE_LABELS[m]: rec.summary["mcc"] for m, rec in found.items() if rec.summary.get("mcc") is not None}
+
+
+def _references_row(view: RunView) -> None:
+    """The floor and ceiling of this run's charts: their MCC when they exist, else one click to make them."""
+    scores = _reference_scores(view.data_id)
+    pending = _references_pending()
+    if len(scores) == len(runs.REFERENCE_METHODS):
+        text = " · ".join(f"{label.split(': ')[1]} {value:.3f}" for label, value in scores.items())
+        st.caption(f"Floor and ceiling on this data (dashed on the MCC curve): {text}.")
+        return
+    left, right = st.columns([3, 2], vertical_alignment="center")
+    if pending:
+        left.caption(
+            "The supervised reference trains in the background; its line appears on the MCC curve when it ends."
+        )
+        return
+    left.caption(
+        "Every chart needs its floor and ceiling: an untrained encoder (random) and one regressed on the true "
+        "latents (supervised), on this run's data."
+    )
+    if right.button("Add the floor and ceiling", key="add-references"):
+        try:
+            st.session_state[REFERENCE_JOBS_KEY] = _add_references(view)
+        except (ValueError, JobLimitError, OSError) as exc:
+            st.error(escape_markdown(str(exc)))
+        else:
+            _reference_scores.clear()
+            st.rerun()
+
+
+def _references_pending() -> bool:
+    """A reference run started from this page still trains."""
+    return any(
+        registry.get(r) is not None and registry.get(r).alive for r in st.session_state.get(REFERENCE_JOBS_KEY, [])
+    )
+
+
+def _add_references(view: RunView) -> list[str]:
+    """Create the missing reference runs on this run's data and start them: supervised as a background job (it
+    trains), random at once, here (nothing to train). Returns the ids of the jobs started."""
+    dataset = runs.load_dataset_of(view.run_id)
+    present = runs.reference_runs(view.data_id)
+    c = view.config
+    common = {"seed": int(c.get("seed", 0)), "device": c.get("device", "auto"), "model_size": c.get("model_size")}
+    started = []
+    for name in runs.REFERENCE_METHODS:  # supervised first: the capacity check comes before any folder is made
+        if name in present:
+            continue
+        config = training.default_config(dataset, method=name, **{k: v for k, v in common.items() if v is not None})
+        training.check_trainable(dataset, config)
+        if methods.get(name).trains:
+            registry.check_capacity()
+        folder = runs.create_run(dataset, config, view.dataset or dataset.name)
+        if not methods.get(name).trains:
+            runner.train_run(folder)
+            continue
+        try:
+            registry.start(folder.name)
+        except BaseException:
+            with contextlib.suppress(ValueError, OSError):
+                runs.delete_run(folder.name)
+            raise
+        started.append(folder.name)
+    return started
+
+
 def _truth_pattern(view: RunView):
     """C from the data's true graphs, to show before the first evaluation brings the run's own."""
     truth = view.true_graphs
@@ -409,7 +484,8 @@ def _truth_pattern(view: RunView):
 def _evaluation_key(view: RunView, layout: str) -> tuple:
     """What the panels depend on: the panels change at each evaluation, not at each snapshot between them."""
     last = int(view.history["step"].iloc[-1]) if len(view.history) and "step" in view.history else -1
-    return (view.run_id, layout, view.snapshot is not None, len(view.history), last)
+    references = tuple(sorted(_reference_scores(view.data_id).items())) if view.data_id else ()
+    return (view.run_id, layout, view.snapshot is not None, len(view.history), last, references)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -418,15 +494,18 @@ def _figures(key: tuple, _view: RunView) -> dict:
     view = _view
     method = methods.of_config(view.config)
     no_graph = None if method.learns_graph else method.label
+    references = dict(key[-1])
     if key[1] == LAYOUTS[0]:
         return figures.presentation_panels(
             view.snapshot, view.true_graphs, view.history, pattern=_truth_pattern(view), no_graph=no_graph,
-            has_elbo=method.has_elbo,
+            has_elbo=method.has_elbo, references=references,
         )  # fmt: skip
     panels = figures.run_panels(view.snapshot, view.true_graphs, no_graph=no_graph)
     history = view.history if len(view.history) else None
     curves = figures.curve_panels(method.learns_graph, method.has_elbo)
-    panels["curves"] = figures.training_curves(history, panels=curves, target_bound=view.snapshot.target_bound)
+    panels["curves"] = figures.training_curves(
+        history, panels=curves, target_bound=view.snapshot.target_bound, references=references
+    )
     return panels
 
 
@@ -487,6 +566,7 @@ if run_id:
     job = registry.get(run_id)
     is_live = job is not None and job.alive
     refresh = REFRESH_SECONDS if is_live else DISK_REFRESH_SECONDS if runs.is_training(run_id) else None
+    refresh = refresh or (DISK_REFRESH_SECONDS if _references_pending() else None)
 
     @st.fragment(run_every=refresh)
     def live_view() -> None:
@@ -495,7 +575,8 @@ if run_id:
         except Exception as exc:  # noqa: BLE001 - a damaged run folder must not show a traceback
             st.error(escape_markdown(f"Cannot show run {run_id}: {exc}"))
         still = registry.get(run_id) is not None and registry.get(run_id).alive or runs.is_training(run_id)
-        if refresh and not still:
+        if refresh and not still and not _references_pending():
+            _reference_scores.clear()  # a reference run may have just ended: its line shows in the last redraw
             st.rerun()  # the run ended: redraw once without the timer
 
     live_view()

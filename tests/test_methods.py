@@ -231,3 +231,33 @@ def test_panels_of_a_method_without_a_graph_say_so_and_keep_the_rest(action):
     assert figures.curve_panels(False, True, presentation=True) == ("mcc", "elbo", "loss")
     assert figures.curve_panels(False, False) == ("mcc", "loss")
     assert figures.curve_panels(True, True, presentation=True) == figures.PRESENTATION_CURVES
+
+
+def test_reference_runs_are_found_by_the_data_they_share(action, temporal, runs_dir):
+    from mechsparse import runner, runs
+
+    assert runs.dataset_fingerprint(action) == runs.dataset_fingerprint(action.subset(np.arange(action.n)))
+    assert runs.dataset_fingerprint(action) != runs.dataset_fingerprint(temporal)
+    main = runs.create_run(action, _cfg(action), "teach-complete")
+    data_id = runs.load_run(main.name, arrays=False).meta["data_id"]
+    assert runs.reference_runs(data_id) == {}
+    floor = runs.create_run(action, _cfg(action, method="random"), "teach-complete")
+    other = runs.create_run(temporal, _cfg(temporal, method="random"), "teach-combined")
+    for folder in (floor, other):
+        runner.train_run(folder)
+    found = runs.reference_runs(data_id)
+    assert set(found) == {"random"} and found["random"].run_id == floor.name
+    assert runs.reference_runs("") == {}
+
+
+def test_curves_draw_the_reference_lines_on_the_mcc_panel():
+    import pandas as pd
+
+    from mechsparse import figures
+
+    history = pd.DataFrame({"step": [0, 10], "mcc": [0.4, 0.8], "r_con": [0.5, 0.9]})
+    fig = figures.training_curves(history, references={"ceiling: supervised": 0.99, "floor: random": 0.36})
+    lines = [s for s in fig.layout.shapes if s.type == "line"]
+    assert sorted(round(s.y0, 2) for s in lines) == [0.36, 0.99]
+    texts = {a.text for a in fig.layout.annotations}
+    assert {"ceiling: supervised 0.99", "floor: random 0.36"} <= texts

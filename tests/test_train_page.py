@@ -258,3 +258,26 @@ def test_a_method_that_cannot_use_the_data_is_named_and_refused(runs_dir):
     at.run(timeout=60)
     assert any("needs temporal data" in e.value for e in at.error)
     assert not runs_dir.exists() or not any(runs_dir.iterdir())
+
+
+def test_one_click_adds_the_floor_and_ceiling_to_a_runs_charts(runs_dir):
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at = _start_tiny_run(at, max_steps=20)
+    run_id = at.query_params["run"][0] if isinstance(at.query_params["run"], list) else at.query_params["run"]
+    job_registry().get(run_id).join(120)
+
+    page = AppTest.from_file(PAGE, default_timeout=60)
+    page.query_params["run"] = run_id
+    page.run()
+    page.button(key="add-references").click().run(timeout=60)
+    assert not page.exception and not page.error
+    made = {p.name for p in runs_dir.iterdir()} - {run_id}
+    assert {name.split("-")[-3] for name in made} == {"supervised", "random"}
+    for job in job_registry().jobs():
+        job.join(180)
+
+    again = AppTest.from_file(PAGE, default_timeout=60)
+    again.query_params["run"] = run_id
+    again.run()
+    assert any("Floor and ceiling on this data" in c.value for c in again.caption)
+    assert not [b for b in again.button if b.key == "add-references"]
