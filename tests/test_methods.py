@@ -261,3 +261,30 @@ def test_curves_draw_the_reference_lines_on_the_mcc_panel():
     assert sorted(round(s.y0, 2) for s in lines) == [0.36, 0.99]
     texts = {a.text for a in fig.layout.annotations}
     assert {"ceiling: supervised 0.99", "floor: random 0.36"} <= texts
+
+
+def test_ivae_kl_against_a_standard_normal_prior_by_hand(temporal):
+    """With the prior network's last layer zeroed, p(z | u) = N(0, I) for every u, so the KL is the textbook
+    0.5 (sigma^2 + mu^2 - 1 - log sigma^2), summed over latents and the scored steps t >= 1."""
+    tr = Trainer(temporal, _cfg(temporal, method="ivae"))
+    last = tr.model.prior_net[-1]
+    with torch.no_grad():
+        last.weight.zero_()
+        last.bias.zero_()
+    x = torch.randn(4, 3, temporal.dx, generator=torch.Generator().manual_seed(2))
+    a = torch.randn(4, 3, temporal.da)
+    terms = tr.model.loss_terms(Batch(x, a), torch.Generator().manual_seed(0), tr.config)
+    with torch.no_grad():
+        mu, logvar = tr.model.encode(x[:, 1:])
+        by_hand = 0.5 * (logvar.exp() + mu**2 - 1 - logvar)
+    assert torch.allclose(terms.kl, by_hand.sum(dim=(1, 2)) / (2 * temporal.dx), atol=1e-5)
+
+
+def test_supervised_loss_is_the_mean_squared_error_to_the_true_latents(action):
+    tr = Trainer(action, _cfg(action, method="supervised"))
+    x = torch.as_tensor(np.asarray(action.x[:5]))
+    z = torch.as_tensor(np.asarray(action.z[:5]))
+    terms = tr.model.loss_terms(Batch(x, None, z), None, tr.config)
+    with torch.no_grad():
+        expected = ((tr.model.encoder(x) - z) ** 2).mean(dim=(1, 2))
+    assert torch.allclose(terms.loss, expected) and terms.recon is None and terms.kl is None
