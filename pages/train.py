@@ -188,14 +188,16 @@ def _data_inputs(col) -> dict:
 
 def _method_inputs(col, method: str) -> dict:
     """The chosen method's own options (the sparsity settings for the sparse VAE), then the training seed."""
+    default = training.TrainConfig()  # the library's defaults: the settings of the paper's best baseline numbers
     if method == methods.SPARSE:
         values = _sparsity_inputs(col)
     elif method == "tcvae":
-        values = {"beta": col.number_input("β (weight of the total correlation)", 0.0, 100.0, 0.25, key="train_beta")}
+        beta = col.number_input("β (weight of the total correlation)", 0.0, 100.0, default.beta, key="train_beta")
+        values = {"beta": beta}
     elif method == "slowvae":
         values = {
-            "gamma": col.number_input("γ (weight of the transition KL)", 0.0, 1000.0, 8.0, key="train_gamma"),
-            "rate": col.number_input("λ (rate of the Laplace prior)", 0.01, 1000.0, 10.0, key="train_rate"),
+            "gamma": col.number_input("γ (weight of the transition KL)", 0.0, 1000.0, default.gamma, key="train_gamma"),
+            "rate": col.number_input("λ (rate of the Laplace prior)", 0.01, 1000.0, default.rate, key="train_rate"),
         }
     else:
         col.caption(f"{methods.get(method).label} has no options of its own.")
