@@ -288,3 +288,15 @@ def test_supervised_loss_is_the_mean_squared_error_to_the_true_latents(action):
     with torch.no_grad():
         expected = ((tr.model.encoder(x) - z) ** 2).mean(dim=(1, 2))
     assert torch.allclose(terms.loss, expected) and terms.recon is None and terms.kl is None
+
+
+def test_clamped_logsumexp_matches_torch_in_value_and_gradient():
+    from mechsparse.methods.tcvae import logsumexp
+
+    g = torch.Generator().manual_seed(0)
+    x = (torch.randn(6, 50, 4, generator=g) * torch.tensor([1.0, 30.0, 1e3, 1e4])).requires_grad_()
+    ours, theirs = logsumexp(x, dim=1), torch.logsumexp(x, dim=1)
+    assert torch.allclose(ours, theirs, rtol=1e-6, atol=1e-5)
+    (grad_ours,) = torch.autograd.grad(ours.sum(), x)
+    (grad_theirs,) = torch.autograd.grad(theirs.sum(), x)
+    assert torch.allclose(grad_ours, grad_theirs, atol=1e-6)

@@ -17,6 +17,14 @@ from mechsparse.methods.base import Batch, GaussianVAE, LossTerms, gaussian_log_
 from mechsparse.model import gaussian_kl
 
 
+def logsumexp(x: torch.Tensor, dim: int) -> torch.Tensor:
+    """log sum exp over ``dim``, dropping terms below e^-30 of the largest (they cannot change a float32 sum).
+    Narrow posteriors give log densities of -1e4 and less, on which the CPU's exp takes a slow path about 20x
+    slower; clamped, a β-TCVAE step is several times faster. Exact in value and gradient to float precision."""
+    top = x.amax(dim=dim, keepdim=True).detach()  # a constant shift: the gradient is the softmax either way
+    return (x - top).clamp_min(-30.0).exp().sum(dim=dim).log() + top.squeeze(dim)
+
+
 def kl_decomposition(
     z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -29,8 +37,8 @@ def kl_decomposition(
     -log N per density, which changes no gradient but would offset the reported TC by (d - 1) log N."""
     m = z.shape[0]
     log_qz_x = gaussian_log_density(z.unsqueeze(1), mu.unsqueeze(0), logvar.unsqueeze(0))  # (M, M, d)
-    log_qz = torch.logsumexp(log_qz_x.sum(dim=2), dim=1) - math.log(m)
-    log_prod_qzd = (torch.logsumexp(log_qz_x, dim=1) - math.log(m)).sum(dim=1)
+    log_qz = logsumexp(log_qz_x.sum(dim=2), dim=1) - math.log(m)
+    log_prod_qzd = (logsumexp(log_qz_x, dim=1) - math.log(m)).sum(dim=1)
     log_own = gaussian_log_density(z, mu, logvar).sum(dim=1)
     log_pz = gaussian_log_density(z, torch.zeros_like(z), torch.zeros_like(z)).sum(dim=1)
     return log_own - log_qz, log_qz - log_prod_qzd, log_prod_qzd - log_pz
