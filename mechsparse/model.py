@@ -142,6 +142,11 @@ class EdgeMask(nn.Module):
             self.logits.clamp_(-limit, limit)
 
 
+def gaussian_log_density(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """log N(z; mu, e^logvar), element-wise (broadcasting)."""
+    return -0.5 * (math.log(2 * math.pi) + logvar + (z - mu) ** 2 * torch.exp(-logvar))
+
+
 def gaussian_kl(mu_q, logvar_q, mu_p, logvar_p) -> torch.Tensor:
     """KL(N(mu_q, e^logvar_q) || N(mu_p, e^logvar_p)) element-wise."""
     return 0.5 * (logvar_p - logvar_q + (logvar_q.exp() + (mu_q - mu_p) ** 2) * torch.exp(-logvar_p) - 1.0)
@@ -297,7 +302,7 @@ class SparseVAE(nn.Module):
         z = mu_q + eps * torch.exp(0.5 * logvar_q)
         x_hat = self.decode(z)
         dec_logvar = self.dec_logvar.clamp(LOGVAR_MIN, LOGVAR_MAX)
-        nll = 0.5 * (math.log(2 * math.pi) + dec_logvar + (x - x_hat) ** 2 * torch.exp(-dec_logvar))
+        nll = -gaussian_log_density(x, x_hat, dec_logvar)
         n = x.shape[0] * x.shape[1] if per_sample else None
         mu_p, logvar_p = self.prior(z, a, self.sample_mask(generator, hard, tau, n))
         kl = gaussian_kl(mu_q, logvar_q, mu_p, logvar_p)

@@ -296,8 +296,7 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         total.backward()
         norm = torch.nn.utils.clip_grad_norm_(model.parameters(), c.grad_clip if c.grad_clip else float("inf"))
-        zero = torch.zeros((), device=loss.device)
-        recon, kl = (zero if t is None else t.mean() for t in (terms.recon, terms.kl))
+        recon, kl = (loss.new_zeros(()) if t is None else t.mean() for t in (terms.recon, terms.kl))
         values = torch.stack([total.detach(), loss.detach(), recon.detach(), kl.detach(), edges.detach()])
         total_v, loss_v, recon_v, kl_v, edges_v = values.tolist()
         if not (math.isfinite(total_v) and math.isfinite(float(norm))):

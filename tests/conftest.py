@@ -54,6 +54,18 @@ def runs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "runs"
 
 
+@pytest.fixture()
+def no_kaleido_browser(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Kaleido as on a machine without a browser for it: every session fails to start (export falls back to HTML)."""
+    kaleido = pytest.importorskip("kaleido")
+
+    class NoBrowser:
+        def __init__(self, *args, **kwargs):
+            raise kaleido.errors.ChromeNotFoundError("no browser here")
+
+    monkeypatch.setattr(kaleido, "Kaleido", NoBrowser)
+
+
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Start `streamlit run app.py` headless on a free loopback port; yield its base URL; stop it afterwards.

@@ -107,14 +107,7 @@ def test_progress_names_each_run_and_panel(runs_dir, monkeypatch):
     assert "panels/learned_gz.html" in files[ids[1]]  # not rendered: falls back to HTML
 
 
-def test_no_browser_falls_back_to_html(runs_dir, monkeypatch):
-    kaleido = pytest.importorskip("kaleido")
-
-    class NoBrowser:
-        def __init__(self, *args, **kwargs):
-            raise kaleido.errors.ChromeNotFoundError("no browser here")
-
-    monkeypatch.setattr(kaleido, "Kaleido", NoBrowser)
+def test_no_browser_falls_back_to_html(runs_dir, no_kaleido_browser):
     run_id = _saved_run("nobrowser", temporal=True)
     files = export.export_files(run_id, images=True)
     panels = [n for n in files if n.startswith("panels/")]

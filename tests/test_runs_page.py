@@ -204,14 +204,7 @@ def test_a_link_to_a_deleted_run_is_dropped_from_the_url(runs_dir):
     assert at.query_params.get("run") in (keep, [keep])
 
 
-def test_export_without_a_browser_says_the_panels_are_html(runs_dir, monkeypatch):
-    kaleido = pytest.importorskip("kaleido")
-
-    class NoBrowser:
-        def __init__(self, *args, **kwargs):
-            raise kaleido.errors.ChromeNotFoundError("no browser here")
-
-    monkeypatch.setattr(kaleido, "Kaleido", NoBrowser)
+def test_export_without_a_browser_says_the_panels_are_html(runs_dir, no_kaleido_browser):
     at = _page(run=_fake_run("png", temporal=False))
     at.checkbox[0].check().run()
     [b for b in at.button if b.label == "Prepare zip"][0].click().run()

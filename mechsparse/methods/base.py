@@ -7,12 +7,10 @@ the graph hooks (edge probabilities, expected edges), which methods without a gr
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
-from mechsparse.model import LOGVAR_MAX, LOGVAR_MIN, mlp
+from mechsparse.model import LOGVAR_MAX, LOGVAR_MIN, gaussian_log_density, mlp
 from mechsparse.objective import Batch, LossTerms
 
 
@@ -53,9 +51,17 @@ class LatentModel(nn.Module):
         return groups + ([{"params": scales, "lr": scale_lr}] if scales else [])
 
 
-def gaussian_log_density(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """log N(z; mu, e^logvar), element-wise (broadcasting)."""
-    return -0.5 * (math.log(2 * math.pi) + logvar + (z - mu) ** 2 * torch.exp(-logvar))
+class PointEncoder(LatentModel):
+    """A deterministic encoder x -> h (dz features, no variance): the model of the methods without a decoder."""
+
+    def __init__(self, dx: int, dz: int, *, hidden: int, layers: int):
+        super().__init__()
+        self.dx, self.dz = dx, dz
+        self.encoder = mlp(dx, hidden, layers, dz)
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.encoder(x)
+        return h, torch.zeros_like(h)
 
 
 class GaussianVAE(LatentModel):

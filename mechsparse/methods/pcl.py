@@ -10,25 +10,19 @@ from __future__ import annotations
 import torch
 from torch.nn import functional as F
 
-from mechsparse.methods.base import Batch, LatentModel, LossTerms
-from mechsparse.model import BatchedMLP, mlp
+from mechsparse.methods.base import Batch, LossTerms, PointEncoder
+from mechsparse.model import BatchedMLP
 
 
-class PCL(LatentModel):
+class PCL(PointEncoder):
     def __init__(self, dx: int, dz: int, *, hidden: int, layers: int, psi_hidden: int, psi_layers: int):
-        super().__init__()
-        self.dx, self.dz = dx, dz
-        self.encoder = mlp(dx, hidden, layers, dz)
+        super().__init__(dx, dz, hidden=hidden, layers=layers)
         # psi_i reads only (h_i(x_t), h_i(x_{t-1})): dz MLPs on the shared input [h_t | h_{t-1}], each masked to
         # its own two columns
         self.psi = BatchedMLP(dz, 2 * dz, psi_hidden, psi_layers, 1)
         eye = torch.eye(dz)
         self.register_buffer("psi_mask", torch.cat([eye, eye], dim=1))
         self.bias = torch.nn.Parameter(torch.zeros(()))
-
-    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        h = self.encoder(x)
-        return h, torch.zeros_like(h)
 
     def logits(self, h_next: torch.Tensor, h_prev: torch.Tensor) -> torch.Tensor:
         """r for pairs of features (..., dz): the sum of the per-latent psi_i, plus a bias."""

@@ -13,8 +13,8 @@ import math
 
 import torch
 
-from mechsparse.methods.base import Batch, GaussianVAE, LossTerms, gaussian_log_density
-from mechsparse.model import gaussian_kl
+from mechsparse.methods.base import Batch, GaussianVAE, LossTerms
+from mechsparse.model import gaussian_kl, gaussian_log_density
 
 
 def logsumexp(x: torch.Tensor, dim: int) -> torch.Tensor:
