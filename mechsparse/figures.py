@@ -441,17 +441,10 @@ def _graph_cells(snapshot: Snapshot | None, truth: GraphSpec | None, no_graph: s
     cells = []
     for key, name in (("a", "Ga"), ("z", "Gz")):
         true_g = getattr(truth, f"g{key}", None) if truth is not None else None
-        if no_graph is not None:
-            if true_g is not None:
-                children = latent_labels(true_g.shape[0])
-                parents = latent_labels(true_g.shape[1], "a") if key == "a" else [f"{c}'" for c in children]
-                x_title = "action (parent)" if key == "a" else "z_t-1 (parent)"
-                title = f"no {name} learned ({no_graph}); true edges outlined"
-                empty = np.zeros(true_g.shape)
-                cells.append(MatrixCell(empty, title, parents, children, x_title, "child", outline=true_g))
-            continue
         matched = get(f"matched_probs_{key}")
         learned = matched if matched is not None else get(f"edge_probs_{key}")
+        if no_graph is not None:  # nothing learned: blank cells (no numbers) in the true latents' order, truth outlined
+            matched = learned = None if true_g is None else np.full(np.shape(true_g), np.nan)
         if true_g is None and learned is None:
             continue
         shape = np.shape(learned if learned is not None else true_g)
@@ -465,6 +458,8 @@ def _graph_cells(snapshot: Snapshot | None, truth: GraphSpec | None, no_graph: s
             cells.append(MatrixCell(true_g, title, parents, children, x_title, "child", BINARY_SCALE))
         elif matched is not None and true_g is not None:
             title = f"learned {name} vs true (outlined)"
+            if no_graph is not None:
+                title = f"no {name} learned ({no_graph}); true edges outlined"
             cells.append(MatrixCell(learned, title, parents, children, x_title, "child", outline=true_g))
         else:
             cells.append(MatrixCell(learned, f"learned {name}", parents, children, x_title, "child"))
