@@ -355,6 +355,7 @@ class MatrixCell:
     y_title: str = ""
     colorscale: object = PROB_SCALE
     outline: np.ndarray | None = None
+    show_values: bool = True  # print the values in small matrices
 
 
 def _cell_text(m: np.ndarray) -> list | None:
@@ -389,7 +390,7 @@ def matrix_grid(cells: list[MatrixCell], *, height: int = 470, font_size: int = 
     for k, cell in enumerate(cells, start=1):
         sfx = _axis_suffix(fig, 1, k)
         m = np.asarray(cell.matrix, dtype=float)
-        text = _cell_text(m)
+        text = _cell_text(m) if cell.show_values else None
         fig.add_trace(
             go.Heatmap(
                 z=m,
@@ -443,8 +444,8 @@ def _graph_cells(snapshot: Snapshot | None, truth: GraphSpec | None, no_graph: s
         true_g = getattr(truth, f"g{key}", None) if truth is not None else None
         matched = get(f"matched_probs_{key}")
         learned = matched if matched is not None else get(f"edge_probs_{key}")
-        if no_graph is not None:  # nothing learned: blank cells (no numbers) in the true latents' order, truth outlined
-            matched = learned = None if true_g is None else np.full(np.shape(true_g), np.nan)
+        if no_graph is not None:  # nothing learned: empty cells (no numbers) in the true latents' order, truth outlined
+            matched = learned = None if true_g is None else np.zeros(np.shape(true_g))
         if true_g is None and learned is None:
             continue
         shape = np.shape(learned if learned is not None else true_g)
@@ -460,7 +461,10 @@ def _graph_cells(snapshot: Snapshot | None, truth: GraphSpec | None, no_graph: s
             title = f"learned {name} vs true (outlined)"
             if no_graph is not None:
                 title = f"no {name} learned ({no_graph}); true edges outlined"
-            cells.append(MatrixCell(learned, title, parents, children, x_title, "child", outline=true_g))
+            show = no_graph is None  # an empty matrix needs no zeros printed in it
+            cells.append(
+                MatrixCell(learned, title, parents, children, x_title, "child", outline=true_g, show_values=show)
+            )
         else:
             cells.append(MatrixCell(learned, f"learned {name}", parents, children, x_title, "child"))
     return cells
