@@ -28,6 +28,7 @@ nav = st.navigation(
         st.Page("pages/data.py", title="Data", url_path="data"),
         st.Page("pages/train.py", title="Train", url_path="train"),
         st.Page("pages/runs.py", title="Runs", url_path="runs"),
+        st.Page("pages/paper.py", title="Paper", url_path="paper"),
     ]
 )
 

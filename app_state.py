@@ -14,6 +14,7 @@ from streamlit.runtime.pages_manager import PagesManager
 
 from mechsparse import figures, graphs
 from mechsparse.jobs import JobRegistry
+from mechsparse.sweep import GridRegistry
 
 # Session-state keys shared by pages and app.py (widget keys stay beside their widgets).
 GRAPHS_KEY = "graphs"  # GraphSpec shown on the Theory page
@@ -33,6 +34,12 @@ _MARKDOWN_SPECIAL = set("\\`*_[]()<>#|~$:!{}=")
 def job_registry() -> JobRegistry:
     """One registry for every browser session of this server, so a refresh or a second browser reattaches."""
     return JobRegistry(max_concurrent=int(os.environ.get("MECHSPARSE_MAX_JOBS", "2")))
+
+
+@st.cache_resource
+def grid_registry() -> GridRegistry:
+    """The grids this server trains (the Paper page's), shared by every browser session like the job registry."""
+    return GridRegistry()
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)

@@ -1,4 +1,4 @@
-"""Command line: `python -m mechsparse theory|generate|train ...` (contract in DESIGN.md).
+"""Command line: `python -m mechsparse theory|generate|train|reproduce ...` (contract in DESIGN.md).
 
 Bad input exits with status 2 and one line on stderr naming the problem; never a traceback.
 """
@@ -8,14 +8,17 @@ from __future__ import annotations
 import argparse
 import contextlib
 import math
+import os
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
-from mechsparse import data, graphs, methods, runner, runs, synthetic, theory, training
+from mechsparse import data, graphs, grids, methods, runner, runs, sweep, synthetic, tables, theory, training
 from mechsparse.evaluation import progress_fraction
 
 
@@ -308,6 +311,149 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rate", type=float, help="slowvae: rate of the Laplace prior on latent changes (default 10)")
 
 
+def _duration(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    return (
+        f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+        if seconds >= 3600
+        else f"{seconds // 60} min {seconds % 60:02d} s"
+    )
+
+
+class _GridProgress:
+    """The grid's progress line on stderr (in place on a terminal): bar, runs done, training, elapsed, ETA. The ETA
+    scales the remaining cells' budgets by how long the finished ones took."""
+
+    def __init__(self, folder: sweep.GridFolder, pool, workers: int) -> None:
+        self.folder, self.pool, self.workers = folder, pool, workers
+        self.tty = sys.stderr.isatty()
+        self.start = time.monotonic()
+        self.todo = {c.key: c.estimated_seconds() for c in folder.pending()}
+        self.total = len(folder.cells())
+        self._lock = threading.Lock()
+        self.last = ""
+
+    def line(self, width: int = 24) -> str:
+        results = self.folder.results()
+        ended = results["status"].isin(["finished", "failed", "stopped"])
+        done = int(ended.sum())
+        spent = pd.to_numeric(results["seconds"], errors="coerce").fillna(0.0)
+        estimate = results["cell"].map(self.todo).fillna(0.0)
+        # the remaining training time (running cells count what they have left), at the pace finished cells took
+        left = (estimate - spent).clip(lower=0)[~ended].sum()
+        pace = 1.1
+        if (ended & (estimate > 0)).any():
+            pace = max(1.0, float(spent[ended].sum() / estimate[ended].sum()))
+        elapsed = time.monotonic() - self.start
+        eta = left * pace / max(1, self.workers)
+        frac = done / max(1, self.total)
+        bar = "#" * int(frac * width) + "." * (width - int(frac * width))
+        failed = int((results["status"] == "failed").sum())
+        parts = [f"[{bar}] {done}/{self.total} runs", f"{len(self.pool.running())} training"]
+        parts += [f"{_duration(elapsed)} elapsed", f"ETA {_duration(eta)}" if done < self.total else "done"]
+        return " | ".join(parts + ([f"{failed} failed"] if failed else []))
+
+    def __call__(self) -> None:
+        with self._lock:
+            line = self.line()
+            if self.tty or line != self.last:  # a log gets each state once
+                print("\r" + line, end="" if self.tty else "\n", file=sys.stderr, flush=True)
+            self.last = line
+
+    def tick_forever(self, stop: threading.Event, every: float = 2.0) -> None:
+        while not stop.wait(every):
+            if self.tty:
+                self()
+
+
+def _make_pool(args: argparse.Namespace, folder: sweep.GridFolder, workers: int):
+    if args.backend == "ray":
+        from mechsparse import ray_backend  # only here: the core never imports Ray
+
+        return ray_backend.RayPool(
+            folder, address=args.ray_address, num_cpus=args.workers, gpus_per_run=args.gpus_per_run
+        )
+    from mechsparse.jobs import JobRegistry
+
+    # a spare worker imports torch while the runs train, so the next cell starts without waiting for it
+    registry = JobRegistry(max_concurrent=workers, keep_spare=True)
+    registry.warm()
+    return sweep.LocalPool(folder, registry, workers)
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    """Run every cell of a grid (resuming the folder when it holds the same grid), then write and print its table."""
+    workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
+    if not 1 <= workers <= 1024:
+        raise ValueError(f"--workers must be from 1 to 1024, got {workers}")
+    if args.seconds is not None and not (math.isfinite(args.seconds) and 0 < args.seconds <= 1e7):
+        raise ValueError(f"--seconds must be a positive number of seconds, got {args.seconds}")
+    if not 0 <= args.gpus_per_run <= 64:
+        raise ValueError(f"--gpus-per-run must be from 0 to 64, got {args.gpus_per_run}")
+    if args.backend != "ray" and (args.ray_address or args.gpus_per_run):
+        raise ValueError("--ray-address and --gpus-per-run go with --backend ray")
+    grid = grids.load_grid(args.grid)
+    folder = sweep.GridFolder.create(Path(args.out), grid, args.seconds)
+    cells, pending = folder.cells(), folder.pending()
+    for line in grid.skipped:
+        print(f"skipped: {line}", file=sys.stderr)
+    kept = len(cells) - len(pending)
+    print(
+        f"grid {grid.name!r}: {len(cells)} runs ({len(grid.datasets)} datasets x {len(grid.methods)} methods x "
+        f"{len(grid.seeds)} seeds), {kept} already finished; backend {args.backend}, {workers} workers; "
+        f"estimated {_duration(sum(c.estimated_seconds() for c in pending) / workers)} -> {folder.path}",
+        file=sys.stderr,
+    )
+    pool = _make_pool(args, folder, workers)
+    progress = _GridProgress(folder, pool, workers)
+    pool.on_change = progress
+    flag = runner.StopFlag()
+    ticking = threading.Event()
+    with _stop_on_signals(flag) as caught:
+        ticker = threading.Thread(target=progress.tick_forever, args=(ticking,), daemon=True)
+        ticker.start()
+        watcher = threading.Thread(target=_stop_when, args=(flag, pool, ticking), daemon=True)
+        watcher.start()
+        try:
+            table = pool.run()
+        finally:
+            ticking.set()
+            if isinstance(pool, sweep.LocalPool):
+                pool.registry.close_spare()
+    if progress.tty:
+        print(file=sys.stderr)
+    print(tables.markdown(table, title=grid.name))
+    for error in pool.errors:
+        print(f"failed: {error}", file=sys.stderr)
+    print(f"wrote {folder.path / sweep.RESULTS_FILE}, {sweep.TABLE_CSV} and {sweep.TABLE_MD}", file=sys.stderr)
+    if flag.stopped:
+        print(f"{flag.reason}: the same command resumes the grid (finished runs are kept)", file=sys.stderr)
+        return caught.get("exit_code", 130)
+    return 1 if pool.errors else 0
+
+
+def _stop_when(flag: runner.StopFlag, pool, done: threading.Event) -> None:
+    """Stop the pool once a signal has set ``flag`` (a signal handler must not wait on the pool's locks)."""
+    while not done.wait(0.2):
+        if flag.stopped:
+            pool.stop()
+            return
+
+
+def _add_reproduce_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--grid", required=True, help=f"a built-in grid ({', '.join(grids.BUILTIN_GRIDS)}) or a .toml / .json file"
+    )
+    p.add_argument(
+        "--out", required=True, help="the grid's folder (results.csv, table.csv, table.md); reused to resume"
+    )
+    p.add_argument("--workers", type=int, help="runs at once (default: one per CPU core; local Ray: its CPUs)")
+    p.add_argument("--backend", choices=["local", "ray"], default="local", help="local process pool (default) or Ray")
+    p.add_argument("--ray-address", help="join this Ray cluster ('auto', 'ray://HOST:10001'); default: start one here")
+    p.add_argument("--gpus-per-run", type=float, default=0.0, help="Ray: GPUs each run asks for (e.g. 0.25)")
+    p.add_argument("--seconds", type=float, help="every run's budget in seconds (a quick smoke run of a grid)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m mechsparse", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -323,6 +469,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train the sparse VAE (or a baseline) on a preset or a dataset file")
     _add_train_args(p)
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("reproduce", help="run a grid of runs (the paper's tables) on a local pool or on Ray")
+    _add_reproduce_args(p)
+    p.set_defaults(func=cmd_reproduce)
 
     return parser
 

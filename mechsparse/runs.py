@@ -210,13 +210,21 @@ def run_label(name: str, config: TrainConfig) -> str:
 
 
 def create_run(
-    dataset: Dataset, config: TrainConfig, name: str, *, folder: Path | None = None, source: str = "app"
+    dataset: Dataset,
+    config: TrainConfig,
+    name: str,
+    *,
+    folder: Path | None = None,
+    source: str = "app",
+    dataset_file: Path | None = None,
 ) -> Path:
     """Make a run folder, ready to train: config.json (config, meta, label), dataset.npz and a 'created' summary.
 
     The folder is new under runs_root() (or ``folder``, which must not exist or be empty). It is built under a
     hidden name and renamed into place, so no reader ever sees half a run and a failure leaves nothing behind.
-    The dataset is stored so that any process can train or resume the run from the folder alone."""
+    The dataset is stored so that any process can train or resume the run from the folder alone; ``dataset_file``
+    (the same dataset, already saved: a grid's data cache) is hard-linked instead of written again where the file
+    system allows, else copied. Dataset files are never rewritten, so runs sharing one stay independent."""
     config.validate()
     name = clean_name(name)
     label = run_label(name, config)
@@ -230,7 +238,10 @@ def create_run(
     meta = {"data": name, "n": dataset.n, "graphs": graphs.encode(spec) if spec else None, "source": source}
     meta["data_id"] = dataset_fingerprint(dataset)
     try:
-        save_dataset(staging / "dataset.npz", dataset)
+        if dataset_file is None:
+            save_dataset(staging / "dataset.npz", dataset)
+        else:
+            _link_or_copy(Path(dataset_file), staging / "dataset.npz")
         write_json(staging / "config.json", {"config": config.to_dict(), "meta": meta, "label": label})
         write_summary(staging, {"status": "created", "created": time.time(), "label": label, "data": name})
         os.replace(staging, target)  # an existing empty folder is replaced atomically
@@ -238,6 +249,13 @@ def create_run(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return target
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 # ---------------------------------------------------------------- reading runs back

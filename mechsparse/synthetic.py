@@ -287,7 +287,9 @@ def _check_int(value: object, name: str, lo: int, hi: int) -> int:
     return int(value)
 
 
-def _check_kind(spec: GraphSpec, kind: str | None, variant: str) -> Kind:
+def check_kind(spec: GraphSpec, kind: str | None, variant: str) -> Kind:
+    """The Kind that ``generate`` would use for these graphs (the default from the graphs when kind is None); a
+    one-line ValueError for an unknown kind or variant, or a kind whose graphs spec lacks."""
     if not isinstance(spec, GraphSpec):
         raise ValueError(f"spec must be a GraphSpec, got {type(spec).__name__}")
     kind = default_kind(spec) if kind is None else kind
@@ -370,7 +372,7 @@ def generate(
     MLP of z, standardised per dimension, plus N(0, 0.01^2) noise. Same arguments, same bytes. The sizes obey
     data's limits (checked before anything is drawn) and the result goes through data.validate_arrays.
     """
-    k = _check_kind(spec, kind, variant)
+    k = check_kind(spec, kind, variant)
     used = GraphSpec(ga=spec.ga if k.actions else None, gz=spec.gz if k.temporal else None)
     n, t, dx = _check_sizes(used, k, n, t, dx)
     seed = _check_int(seed, "seed", 0, 2**32 - 1)

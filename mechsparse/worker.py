@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
 from multiprocessing.connection import Connection
 
@@ -93,6 +94,9 @@ def run(conn: Connection) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    # Ctrl-C in a terminal reaches the whole process group: the supervisor (a grid on the command line) stops its
+    # jobs through the socket, so each saves first; a supervisor that dies closes the socket, which stops us too
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     conn = Connection(int(argv[0]))
     _warm_up()
     try:
