@@ -4,7 +4,9 @@
 Runs `python -m mechsparse reproduce` as a user would (the local pool, one worker per core by default), then reads
 the grid folder back: every run's own training-and-evaluation seconds (summary.json) against the workers' wall
 time gives the share of everything else (process starts, data generation, folders, saves, the pool's tail), and
-the table says whether each regularised cell beats its unregularised cell on the dataset's headline score.
+the table says whether each regularised cell beats its unregularised cell on the dataset's headline score. The
+pool's own work (data generation, run folders, starting runs, results files; printed by the local backend) over
+the runs' time is the sweep machinery's overhead.
 
     .venv/bin/python benchmarks/grids.py --grid quick --workers 2 --out /tmp/quick \
         --save benchmarks/results/cpu-2core-grids.jsonl
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -54,8 +57,10 @@ def main() -> int:
     if args.seconds:
         cmd += ["--seconds", str(args.seconds)]
     start = time.perf_counter()
-    proc = subprocess.run(cmd, check=False)
+    proc = subprocess.run(cmd, check=False, stderr=subprocess.PIPE, text=True)
     wall = time.perf_counter() - start
+    sys.stderr.write(proc.stderr)
+    own = re.search(r"the pool's own work .*: ([\d.]+) s", proc.stderr)
     results = pd.read_csv(Path(args.out) / "results.csv")
     table = pd.read_csv(Path(args.out) / "table.csv")
     run_seconds = float(pd.to_numeric(results["seconds"], errors="coerce").sum())
@@ -71,6 +76,8 @@ def main() -> int:
         "wall_seconds": round(wall, 1),
         "run_seconds": round(run_seconds, 1),
         "other_share": round(1 - run_seconds / slots, 4),
+        "pool_seconds": float(own.group(1)) if own else None,
+        "pool_share": round(float(own.group(1)) / run_seconds, 4) if own and run_seconds else None,
         "pairs": pairs,
         "regularised_wins": sum(p["regularised"] > p["unregularised"] for p in pairs),
         "machine": f"{os.cpu_count()} cores",

@@ -425,6 +425,11 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     print(tables.markdown(table, title=grid.name))
     for error in pool.errors:
         print(f"failed: {error}", file=sys.stderr)
+    if isinstance(pool, sweep.LocalPool):
+        print(
+            f"the pool's own work (data, run folders, starting runs, results files): {pool.machinery_seconds:.1f} s",
+            file=sys.stderr,
+        )
     print(f"wrote {folder.path / sweep.RESULTS_FILE}, {sweep.TABLE_CSV} and {sweep.TABLE_MD}", file=sys.stderr)
     if flag.stopped:
         print(f"{flag.reason}: the same command resumes the grid (finished runs are kept)", file=sys.stderr)

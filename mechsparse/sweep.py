@@ -99,12 +99,6 @@ class GridFolder:
             raise grids.GridError(f"{str(path)!r} is not a readable grid folder ({runner.one_line(exc)})") from None
         return cls(path, grid, seconds)
 
-    @property
-    def created(self) -> float:
-        with contextlib.suppress(OSError, ValueError):
-            return float(runs.read_json(self.path / GRID_FILE).get("created", 0.0))
-        return 0.0
-
     # ---- cells and their runs
     def cells(self) -> list[grids.Cell]:
         return self.grid.cells(self.seconds)
@@ -189,7 +183,9 @@ class GridFolder:
             if run_id is not None:
                 try:
                     rec = runs.load_run(run_id, arrays=False)
-                    summary, status = rec.summary, rec.shown_status()
+                    summary = rec.summary
+                    # a grid's runs train in other processes: 'running', or 'interrupted' when nobody trains them
+                    status = "running" if rec.locked and rec.status in runs.UNFINISHED else rec.shown_status()
                 except ValueError:
                     status = "missing"
             shd = [summary.get(k) for k in ("shd_a", "shd_z") if summary.get(k) is not None]
@@ -275,6 +271,8 @@ class LocalPool:
 
     def _start(self, run_id: str):
         while not self.stopped.is_set():
+            if runs.is_training(run_id):
+                raise RunBusyError(f"run {run_id} is being trained by another process; stop it there first")
             try:
                 return self.registry.start(run_id)
             except JobLimitError:  # the cap is shared: wait for a slot

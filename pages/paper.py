@@ -18,6 +18,7 @@ OPEN_ERROR_KEY = "_paper_open_error"
 UPLOAD_KEY = "paper_upload"
 PLOT_CONFIG = {"displayModeBar": False}
 REFRESH_SECONDS = 2.0
+TABLE_MAX_ROWS = 40  # rows of the results table shown before it scrolls
 PNG_KEY = "_paper_pngs"  # (grid folder, its table's stamp, {label: png bytes})
 AGREEMENT_COLOURS = {"better": "#c7e9c0", "within": "#fff2b2", "below": "#f8c4c4"}
 
@@ -25,6 +26,10 @@ AGREEMENT_COLOURS = {"better": "#c7e9c0", "within": "#fff2b2", "below": "#f8c4c4
 def _duration(seconds: float) -> str:
     minutes = max(1, round(seconds / 60))
     return f"about {minutes} min" if minutes < 90 else f"about {minutes / 60:.1f} h"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _chosen_grid(seconds: float | None) -> grids.Grid | None:
@@ -77,10 +82,14 @@ def new_grid_form() -> None:
         if grid is None:
             return
         cells = grid.cells(seconds)
+        size = " × ".join(
+            _count(len(items), noun)
+            for items, noun in ((grid.datasets, "dataset"), (grid.methods, "method"), (grid.seeds, "seed"))
+        )
+        took = _duration(grid.estimated_seconds(workers, seconds))
         st.markdown(
-            f"**{len(cells)} runs**: {len(grid.datasets)} datasets × {len(grid.methods)} methods × "
-            f"{len(grid.seeds)} seeds · {_duration(grid.estimated_seconds(workers, seconds))} with {workers} runs "
-            "at once (this app's limit, shared with the Train page)"
+            f"**{len(cells)} runs**: {size} · {took} with {workers} runs at once (this app's limit, shared with the "
+            "Train page)"
         )
         if grid.skipped:
             with st.expander(f"{len(grid.skipped)} method–dataset pairs skipped"):
@@ -254,6 +263,7 @@ def grid_view(path: Path) -> None:
             _styled(table),
             hide_index=True,
             width="stretch",
+            height=min(TABLE_MAX_ROWS, len(table) + 1) * 35 + 3,  # every row of a grid's table, without scrolling
             on_select="rerun",
             selection_mode="single-row",
             key=f"paper_table_{path.name}",

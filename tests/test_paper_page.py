@@ -46,7 +46,7 @@ def test_builtin_grid_shows_its_size(runs_dir):
     at = _page()
     assert not at.exception
     text = " ".join(m.value for m in at.markdown)
-    assert "**16 runs**: 8 datasets × 2 methods × 1 seeds" in text and "about 14 min with 2 runs at once" in text
+    assert "**16 runs**: 8 datasets × 2 methods × 1 seed ·" in text and "about 14 min with 2 runs at once" in text
     at.selectbox(key="paper_builtin").set_value("baselines").run()
     assert any("2 method–dataset pairs skipped" in e.label for e in at.expander)
     at.number_input(key="paper_seconds").set_value(5.0).run()
@@ -107,3 +107,19 @@ def test_start_runs_a_grid_in_the_background(runs_dir):
     live[0].stop()
     live[0].join(120)
     assert not live[0].alive
+
+
+def test_charts_export_as_png(runs_dir):
+    _finished_grid()
+    at = _page()
+    at.button(key="paper_png").click().run(timeout=120)
+    assert not at.exception
+    labels = [b.label for b in at.get("download_button")]
+    assert {"Ours vs paper (PNG)", "Strength sweep (PNG)", "Per run (PNG)"} <= set(labels)
+
+
+def test_charts_without_a_browser_say_so(runs_dir, no_kaleido_browser):
+    _finished_grid()
+    at = _page()
+    at.button(key="paper_png").click().run(timeout=60)
+    assert any("PNG needs a headless browser" in c.value for c in at.caption)

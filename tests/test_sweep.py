@@ -161,3 +161,15 @@ def test_the_core_and_the_app_never_import_ray():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_cell_trained_elsewhere_is_reported_not_waited_for(runs_dir, tmp_path):
+    from mechsparse.runlock import RunLock
+
+    grid = grids.parse_grid({**TINY, "datasets": TINY["datasets"][:1], "methods": ["none"]})
+    folder = sweep.GridFolder.create(tmp_path / "g", grid)
+    run_id = folder.prepare(folder.cells()[0])
+    with RunLock(runs.run_path(run_id)).acquire():  # another process trains it
+        pool = sweep.LocalPool(folder, JobRegistry(max_concurrent=1), 1)
+        pool.run()
+    assert len(pool.errors) == 1 and "being trained by another process" in pool.errors[0]
