@@ -41,6 +41,18 @@ def check_pairs(table: pd.DataFrame) -> list[dict]:
     return out
 
 
+def project(results: pd.DataFrame, seeds: int, slots: int, overhead: float) -> float:
+    """Projected wall seconds of the grid with ``seeds`` copies of each measured run on ``slots`` cores (a Ray
+    cluster's CPUs): longest runs first, each to the slot that frees first, every run's time scaled by the measured
+    share of everything else (``overhead``)."""
+    times = sorted(pd.to_numeric(results["seconds"], errors="coerce").dropna().tolist() * seeds, reverse=True)
+    free = [0.0] * slots
+    for t in times:
+        i = free.index(min(free))
+        free[i] += t / (1 - overhead)
+    return max(free)
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--grid", default="quick")
@@ -49,7 +61,20 @@ def main() -> int:
     p.add_argument("--backend", default="local")
     p.add_argument("--seconds", type=float)
     p.add_argument("--save", help="append the JSON result line to this file")
+    p.add_argument(
+        "--project",
+        help="with an existing --out: project its grid with --seeds copies onto these core "
+        "counts (e.g. 2,32,128) instead of running",
+    )
+    p.add_argument("--seeds", type=int, default=5)
+    p.add_argument("--overhead", type=float, default=0.05, help="share of wall time outside the runs (measured)")
     args = p.parse_args()
+    if args.project:
+        results = pd.read_csv(Path(args.out) / "results.csv")
+        for slots in (int(x) for x in args.project.split(",")):
+            hours = project(results, args.seeds, slots, args.overhead) / 3600
+            print(f"{args.seeds} seeds on {slots} cores: {hours:.2f} h")
+        return 0
     if Path(args.out).exists():
         p.error(f"{args.out} exists: the benchmark times a whole grid from nothing")
     cmd = [sys.executable, "-m", "mechsparse", "reproduce", "--grid", args.grid, "--out", args.out]

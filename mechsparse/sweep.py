@@ -31,6 +31,7 @@ from mechsparse.config import TrainConfig, default_config
 from mechsparse.data import Dataset, load_dataset, save_dataset
 from mechsparse.jobs import JobLimitError, JobRegistry
 from mechsparse.runlock import RunBusyError
+from mechsparse.training import check_trainable
 
 GRID_FILE, CELLS_FILE = "grid.json", "cells.json"
 RESULTS_FILE, TABLE_CSV, TABLE_MD = "results.csv", "table.csv", "table.md"
@@ -167,6 +168,7 @@ class GridFolder:
         path = self.dataset_file(cell.data)
         dataset = load_dataset(path, name=cell.data.preset)
         config = self.config(cell, dataset)
+        check_trainable(dataset, config)  # a one-line refusal before any folder is made
         name = cell.data.key.replace(":", "-")
         folder = runs.create_run(dataset, config, name, source=f"grid:{self.path.name}", dataset_file=path)
         self._record(cell, folder.name)
