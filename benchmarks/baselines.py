@@ -33,26 +33,24 @@ DATASETS = {
 METHODS = ("sparse", "none", "ivae", "tcvae", "slowvae", "pcl", "supervised", "random")
 # "none" is the sparse VAE without its sparsity (the paper's unregularised column); the others are --method names
 OVERRIDES = {"none": {"method": "sparse", "sparsity": "none"}}
-# the paper's MCC / R_con (mean over 5 seeds, PAPER_RESULTS.md): constraint at bound = true edge count, baselines
-PAPER = {
-    ("action-nondiag", "sparse"): (0.998, None),
-    ("time-nondiag", "sparse"): (0.825, None),
-    ("action-nondiag", "none"): (0.758, None),
-    ("time-nondiag", "none"): (0.610, None),
-    ("action-block-nondiag", "none"): (0.681, 0.820),
-    ("time-block-nondiag", "none"): (0.675, 0.783),
-    ("action-block-nondiag", "sparse"): (0.769, 0.973),
-    ("action-block-nondiag", "ivae"): (0.614, 0.712),
-    ("action-block-nondiag", "tcvae"): (0.575, 0.678),
-    ("action-block-nondiag", "supervised"): (0.999, None),
-    ("action-block-nondiag", "random"): (0.397, 0.476),
-    ("time-block-nondiag", "sparse"): (0.847, 0.992),
-    ("time-block-nondiag", "pcl"): (0.660, 0.807),
-    ("time-block-nondiag", "slowvae"): (0.619, 0.712),
-    ("time-block-nondiag", "tcvae"): (0.575, 0.650),
-    ("time-block-nondiag", "supervised"): (0.999, None),
-    ("time-block-nondiag", "random"): (0.362, 0.413),
-}
+
+
+def paper_numbers(dataset: str, method: str) -> tuple[float | None, float | None] | None:
+    """The paper's MCC and R_con (mean over 5 seeds; mechsparse.published, from PAPER_RESULTS.md) for a cell: the
+    constraint at the bound nearest the true edge count, the unregularised model, or a baseline at its defaults."""
+    from mechsparse import graphs, published
+
+    name = published.paper_dataset(dataset)
+    if name is None:
+        return None
+    options = {"sparse": {"sparsity": "constraint"}, "none": {"sparsity": "none"}}.get(method, {"method": method})
+    spec = graphs.preset(dataset)
+    edges = int(sum(g.sum() for g in (spec.ga, spec.gz) if g is not None))
+    found = [published.lookup(name, options, metric, edges) for metric in ("mcc", "r_con")]
+    if found[0] is None:
+        return None
+    mcc, r_con = (n.mean if n else None for n in found)
+    return mcc, (r_con if r_con is not None and abs(r_con - mcc) > 1e-9 else None)
 
 
 def run_one(dataset: str, method: str, seed: int, data_seed: int, seconds: float | None) -> dict:
@@ -108,7 +106,7 @@ def table(results: list[dict]) -> str:
             budgets = sorted({r["budget"] for r in cell}, key=lambda b: -1 if b is None else b)
             for budget in budgets:  # one row per budget: a longer run is its own row
                 rows = [r for r in cell if r["budget"] == budget]
-                paper = PAPER.get((dataset, method))
+                paper = paper_numbers(dataset, method)
                 paper_text = "—" if paper is None else " / ".join("—" if v is None else f"{v:.3f}" for v in paper)
                 lines.append(
                     f"| {dataset} | {method} | {len(rows)} | {'—' if budget is None else f'{budget:.0f} s'} | "

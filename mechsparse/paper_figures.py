@@ -34,14 +34,12 @@ def _empty(text: str, height: int) -> go.Figure:
     return fig
 
 
-def _headline_values(table: pd.DataFrame, which: str) -> tuple[list, list]:
-    """The headline score's mean and std per row of a summary table; which = '' (ours) or '_paper'."""
-    means, stds = [], []
-    for _, row in table.iterrows():
-        metric = row["headline"]
-        suffix = "_paper" if which else ""
-        means.append(row[f"{metric}{suffix}" if which else f"{metric}_mean"])
-        stds.append(row[f"{metric}_paper_std" if which else f"{metric}_std"])
+def _headline_values(table: pd.DataFrame, *, paper: bool) -> tuple[list, list]:
+    """The headline score's mean and std per row of a summary table: ours, or the paper's."""
+    mean, std = ("{}_paper", "{}_paper_std") if paper else ("{}_mean", "{}_std")
+    rows = list(table.iterrows())
+    means = [row[mean.format(row["headline"])] for _, row in rows]
+    stds = [row[std.format(row["headline"])] for _, row in rows]
     return _nan_to_none(means), _nan_to_none(stds)
 
 
@@ -56,13 +54,13 @@ def comparison_bars(table: pd.DataFrame, *, height: int = 420) -> go.Figure:
     for i, method in enumerate(dict.fromkeys(table["method"])):
         rows = table[table["method"] == method]
         colour = PALETTE[i % len(PALETTE)]
-        mean, std = _headline_values(rows, "")
+        mean, std = _headline_values(rows, paper=False)
         fig.add_bar(
             x=rows["x"], y=mean, name=f"{method} (ours)", marker_color=colour, offsetgroup=f"{i}o",
             error_y={"type": "data", "array": std, "visible": True},
             hovertemplate="%{x}<br>" + f"{method}, ours: " + "%{y:.3f}<extra></extra>",
         )  # fmt: skip
-        pmean, pstd = _headline_values(rows, "_paper")
+        pmean, pstd = _headline_values(rows, paper=True)
         if any(v is not None for v in pmean):
             fig.add_bar(
                 x=rows["x"], y=pmean, name=f"{method} (paper)", offsetgroup=f"{i}p",
