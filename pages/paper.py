@@ -184,8 +184,13 @@ def _controls(folder: sweep.GridFolder, live, results: pd.DataFrame) -> None:
     done = int((results["status"] == "finished").sum())
     total = len(results)
     training = results["status"].isin(["running", "starting", "paused"]).sum()
+    elsewhere = not (live is not None and live.alive) and training > 0  # a `reproduce` in a terminal trains it
     if live is not None and live.alive:
         state = f"running: {done} of {total} runs finished, {training} training"
+    elif elsewhere:
+        state = (
+            f"running in another process (a terminal's `reproduce`): {done} of {total} finished, {training} training"
+        )
     elif done == total:
         state = f"finished: all {total} runs"
     else:
@@ -202,7 +207,7 @@ def _controls(folder: sweep.GridFolder, live, results: pd.DataFrame) -> None:
         if cols[0].button("Stop", key="paper_stop", help="running runs save and stop; Resume trains them again"):
             live.stop()
             st.rerun()
-    elif done < total and cols[0].button("Resume", type="primary", key="paper_resume"):
+    elif done < total and not elsewhere and cols[0].button("Resume", type="primary", key="paper_resume"):
         try:
             grid_registry().start(folder, job_registry(), job_registry().max_concurrent)
         except (ValueError, OSError) as exc:
@@ -236,10 +241,19 @@ def _exports(folder: sweep.GridFolder, table: pd.DataFrame, figs: dict) -> None:
         st.download_button(f"{label} (PNG)", data, f"{name}-{label.lower().replace(' ', '-')}.png", "image/png")
 
 
+def _trained_elsewhere(path: Path) -> bool:
+    """Whether another process (a terminal's `reproduce`) trains some run of this grid now."""
+    try:
+        return bool((sweep.GridFolder.open(path).results()["status"] == "running").any())
+    except grids.GridError:
+        return False
+
+
 def grid_view(path: Path) -> None:
     live = grid_registry().get(path)
+    busy = (live is not None and live.alive) or _trained_elsewhere(path)
 
-    @st.fragment(run_every=REFRESH_SECONDS if live is not None and live.alive else None)
+    @st.fragment(run_every=REFRESH_SECONDS if busy else None)
     def body() -> None:
         try:
             folder = sweep.GridFolder.open(path)
@@ -250,7 +264,8 @@ def grid_view(path: Path) -> None:
         table = tables.summarise(results, folder.grid)
         current = grid_registry().get(path)
         _controls(folder, current, results)
-        if current is not None and not current.alive and live is not None and live.alive:
+        still_busy = (current is not None and current.alive) or (results["status"] == "running").any()
+        if busy and not still_busy:
             st.rerun()  # the grid just ended: redraw the whole page without the timer
         about = f": {escape_markdown(folder.grid.description)}" if folder.grid.description else ""
         st.markdown(f"**{escape_markdown(folder.grid.name)}**{about} · folder `{folder.path}`")

@@ -123,3 +123,15 @@ def test_charts_without_a_browser_say_so(runs_dir, no_kaleido_browser):
     at = _page()
     at.button(key="paper_png").click().run(timeout=60)
     assert any("PNG needs a headless browser" in c.value for c in at.caption)
+
+
+def test_a_grid_trained_by_a_terminal_offers_no_resume(runs_dir):
+    from mechsparse.runlock import RunLock
+
+    folder = _finished_grid()
+    run_id = folder.run_ids()[folder.cells()[0].key]
+    runs.update_summary(runs.run_path(run_id), status="running")
+    with RunLock(runs.run_path(run_id)).acquire():  # `reproduce` in a terminal trains it
+        at = _page(grid=folder.path.name)
+        assert "running in another process" in at.get("progress")[0].proto.text
+        assert "paper_resume" not in [b.key for b in at.button]
