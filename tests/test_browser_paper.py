@@ -27,7 +27,7 @@ def test_upload_start_and_watch_rows_appear(page, app_url, tmp_path):
     page.get_by_text("From a file").click()
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(grid_file))
     page.get_by_text("2 runs").first.wait_for(timeout=30_000)  # the grid was read: its size is shown
-    page.get_by_role("button", name="Start").click()
+    page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Start", exact=True).click()
     page.get_by_text("finished: all 2 runs").wait_for(timeout=180_000)
     table = page.locator('[data-testid="stDataFrame"]').first
     table.wait_for(timeout=30_000)

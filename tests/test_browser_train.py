@@ -13,6 +13,11 @@ pytestmark = pytest.mark.browser
 STEP_RE = re.compile(r"step ([\d,]+)(?: / [\d,]+)? ·")
 
 
+def _main(page):
+    """The page's own content: Streamlit's header shows a "Stop" button of its own while a script reruns."""
+    return page.get_by_test_id("stMainBlockContainer")
+
+
 def _step(page) -> int:
     text = page.get_by_text(STEP_RE).first.inner_text(timeout=30_000)
     return int(STEP_RE.search(text).group(1).replace(",", ""))
@@ -109,7 +114,7 @@ def test_live_run_presentation_reattach_pause_stop(app_url: str, page, browser, 
     finally:
         other.close()
 
-    page.get_by_role("button", name="Pause").click()
+    _main(page).get_by_role("button", name="Pause", exact=True).click()
     page.get_by_text("status paused").wait_for(timeout=30_000)
 
     page.goto(f"{app_url}/train?run={run_id}")  # a reload, or a collaborator opening the shared link
@@ -119,7 +124,7 @@ def test_live_run_presentation_reattach_pause_stop(app_url: str, page, browser, 
     time.sleep(1.5)
     assert _step(page) == paused_at
 
-    page.get_by_role("button", name="Stop").click()
+    _main(page).get_by_role("button", name="Stop", exact=True).click()
     page.get_by_text("status stopped").wait_for(timeout=60_000)
     page.screenshot(path=str(tmp_path / "train-stopped.png"), full_page=True)
     assert (tmp_path / "train-stopped.png").stat().st_size > 10_000
@@ -153,5 +158,5 @@ def test_ivae_run_updates_its_panels_and_an_incompatible_method_is_refused(app_u
     assert len(steps) >= 3 and steps == sorted(steps), steps
     frames = _changes(page, lambda: _heatmap_values(page), 2, timeout=120.0)
     assert len(frames) >= 3, f"the correlation heatmap did not change twice: {frames}"
-    page.get_by_role("button", name="Stop").click()
+    _main(page).get_by_role("button", name="Stop", exact=True).click()
     page.get_by_text("status stopped").wait_for(timeout=60_000)
