@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from mechsparse import data, graphs, grids, methods, runner, runs, sweep, synthetic, tables, theory, training
-from mechsparse.evaluation import progress_fraction
+from mechsparse.evaluation import duration_text, progress_fraction
 
 
 class _Parser(argparse.ArgumentParser):
@@ -223,8 +223,7 @@ def _method_words(config: training.TrainConfig) -> str:
     if config.method == methods.SPARSE:
         return f"the sparse VAE ({config.sparsity} sparsity)"
     method = methods.get(config.method)
-    symbols = {"beta": "β", "gamma": "γ", "rate": "λ"}
-    options = ", ".join(f"{symbols[k]} = {getattr(config, k):g}" for k in method.options)
+    options = ", ".join(f"{methods.OPTION_SYMBOLS[k]} = {getattr(config, k):g}" for k in method.options)
     return method.label + (f" ({options})" if options else "")
 
 
@@ -311,15 +310,6 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rate", type=float, help="slowvae: rate of the Laplace prior on latent changes (default 10)")
 
 
-def _duration(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    return (
-        f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
-        if seconds >= 3600
-        else f"{seconds // 60} min {seconds % 60:02d} s"
-    )
-
-
 class _GridProgress:
     """The grid's progress line on stderr (in place on a terminal): bar, runs done, training, elapsed, ETA. The ETA
     scales the remaining cells' budgets by how long the finished ones took."""
@@ -350,7 +340,7 @@ class _GridProgress:
         bar = "#" * int(frac * width) + "." * (width - int(frac * width))
         failed = int((results["status"] == "failed").sum())
         parts = [f"[{bar}] {done}/{self.total} runs", f"{len(self.pool.running())} training"]
-        parts += [f"{_duration(elapsed)} elapsed", f"ETA {_duration(eta)}" if done < self.total else "done"]
+        parts += [f"{duration_text(elapsed)} elapsed", f"ETA {duration_text(eta)}" if done < self.total else "done"]
         return " | ".join(parts + ([f"{failed} failed"] if failed else []))
 
     def __call__(self) -> None:
@@ -360,10 +350,17 @@ class _GridProgress:
                 print("\r" + line, end="" if self.tty else "\n", file=sys.stderr, flush=True)
             self.last = line
 
-    def tick_forever(self, stop: threading.Event, every: float = 2.0) -> None:
-        while not stop.wait(every):
-            if self.tty:
+    def watch(self, flag: runner.StopFlag, done: threading.Event, every: float = 2.0) -> None:
+        """Until ``done``: redraw the line every ``every`` seconds on a terminal, and stop the pool once a signal
+        has set ``flag`` (a signal handler must not wait on the pool's locks)."""
+        last = time.monotonic()
+        while not done.wait(0.2):
+            if flag.stopped:
+                self.pool.stop()
+                return
+            if self.tty and time.monotonic() - last >= every:
                 self()
+                last = time.monotonic()
 
 
 def _make_pool(args: argparse.Namespace, folder: sweep.GridFolder, workers: int):
@@ -401,23 +398,20 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     print(
         f"grid {grid.name!r}: {len(cells)} runs ({len(grid.datasets)} datasets x {len(grid.methods)} methods x "
         f"{len(grid.seeds)} seeds), {kept} already finished; backend {args.backend}, {workers} workers; "
-        f"estimated {_duration(sum(c.estimated_seconds() for c in pending) / workers)} -> {folder.path}",
+        f"estimated {duration_text(sum(c.estimated_seconds() for c in pending) / workers)} -> {folder.path}",
         file=sys.stderr,
     )
     pool = _make_pool(args, folder, workers)
     progress = _GridProgress(folder, pool, workers)
     pool.on_change = progress
     flag = runner.StopFlag()
-    ticking = threading.Event()
+    done = threading.Event()
     with _stop_on_signals(flag) as caught:
-        ticker = threading.Thread(target=progress.tick_forever, args=(ticking,), daemon=True)
-        ticker.start()
-        watcher = threading.Thread(target=_stop_when, args=(flag, pool, ticking), daemon=True)
-        watcher.start()
+        threading.Thread(target=progress.watch, args=(flag, done), daemon=True).start()
         try:
             table = pool.run()
         finally:
-            ticking.set()
+            done.set()
             if isinstance(pool, sweep.LocalPool):
                 pool.registry.close_spare()
     if progress.tty:
@@ -435,14 +429,6 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         print(f"{flag.reason}: the same command resumes the grid (finished runs are kept)", file=sys.stderr)
         return caught.get("exit_code", 130)
     return 1 if pool.errors else 0
-
-
-def _stop_when(flag: runner.StopFlag, pool, done: threading.Event) -> None:
-    """Stop the pool once a signal has set ``flag`` (a signal handler must not wait on the pool's locks)."""
-    while not done.wait(0.2):
-        if flag.stopped:
-            pool.stop()
-            return
 
 
 def _add_reproduce_args(p: argparse.ArgumentParser) -> None:

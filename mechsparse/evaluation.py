@@ -120,6 +120,16 @@ def progress_fraction(step: int, max_steps: int | None, elapsed: float, max_seco
     return min(1.0, max(0.0, *fractions))
 
 
+def duration_text(seconds: float) -> str:
+    """42 s, 3 min 05 s, 1 h 02 min: how long a run (or a grid) has taken or has left."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
 def seconds_left(
     step: int, max_steps: int | None, elapsed: float, max_seconds: float | None, steps_per_second: float
 ) -> float | None:

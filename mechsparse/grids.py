@@ -56,12 +56,17 @@ class DataEntry:
         return graphs.preset(self.preset)
 
     @property
+    def data_kind(self) -> synthetic.Kind:
+        """The kind of data generated (from the graphs when ``kind`` is None): which graphs it uses."""
+        return synthetic.check_kind(self.spec, self.kind, self.variant)
+
+    @property
     def temporal(self) -> bool:
-        return synthetic.check_kind(self.spec, self.kind, self.variant).temporal
+        return self.data_kind.temporal
 
     @property
     def actions(self) -> bool:
-        return synthetic.check_kind(self.spec, self.kind, self.variant).actions
+        return self.data_kind.actions
 
     @property
     def samples(self) -> int:
@@ -79,16 +84,14 @@ class DataEntry:
     @property
     def true_edges(self) -> int:
         """Edges of the graphs this data uses (the constraint's default bound)."""
-        kind = synthetic.check_kind(self.spec, self.kind, self.variant)
         spec = self.spec
-        return int((spec.ga.sum() if kind.actions else 0) + (spec.gz.sum() if kind.temporal else 0))
+        return int((spec.ga.sum() if self.actions else 0) + (spec.gz.sum() if self.temporal else 0))
 
     @property
     def headline(self) -> str:
         """The score the theory promises: MCC when every latent is identified, else R_con (block graphs)."""
-        kind = synthetic.check_kind(self.spec, self.kind, self.variant)
         spec = self.spec
-        pattern = theory.consistency_pattern(spec.ga if kind.actions else None, spec.gz if kind.temporal else None)
+        pattern = theory.consistency_pattern(spec.ga if self.actions else None, spec.gz if self.temporal else None)
         return "mcc" if (pattern.sum(axis=1) == 1).all() else "r_con"
 
 
@@ -254,8 +257,7 @@ def method_name(options: dict) -> str:
     """A table label from a method's options: 'constraint', 'constraint b=10', 'penalty c=16', 'tcvae β=0.5'."""
     method = options.get("method", methods.SPARSE)
     if method != methods.SPARSE:
-        extra = {"beta": "β", "gamma": "γ", "rate": "λ"}
-        shown = [f"{sym}={options[k]:g}" for k, sym in extra.items() if k in options]
+        shown = [f"{sym}={options[k]:g}" for k, sym in methods.OPTION_SYMBOLS.items() if k in options]
         return " ".join([method, *shown])
     name = options.get("sparsity", "constraint")
     if name == "constraint" and options.get("bound") is not None:

@@ -34,6 +34,20 @@ def _empty(text: str, height: int) -> go.Figure:
     return fig
 
 
+def _layout(fig: go.Figure, height: int, yaxis: dict, **extra) -> go.Figure:
+    """The look every grid chart shares: white template, readable font, legend below, room for the axis titles."""
+    fig.update_layout(
+        height=height,
+        template="plotly_white",
+        font={"size": FONT},
+        yaxis=yaxis,
+        legend={"orientation": "h", "y": extra.pop("legend_y", -0.25)},
+        margin={"l": 60, "r": 20, "t": extra.pop("top", 30), "b": 40},
+        **extra,
+    )
+    return fig
+
+
 def _headline_values(table: pd.DataFrame, *, paper: bool) -> tuple[list, list]:
     """The headline score's mean and std per row of a summary table: ours, or the paper's."""
     mean, std = ("{}_paper", "{}_paper_std") if paper else ("{}_mean", "{}_std")
@@ -68,16 +82,7 @@ def comparison_bars(table: pd.DataFrame, *, height: int = 420) -> go.Figure:
                 error_y={"type": "data", "array": pstd, "visible": True},
                 hovertemplate="%{x}<br>" + f"{method}, paper: " + "%{y:.3f}<extra></extra>",
             )  # fmt: skip
-    fig.update_layout(
-        barmode="group",
-        height=height,
-        template="plotly_white",
-        font={"size": FONT},
-        yaxis={"title": "headline score (MCC or R_con)", "range": [0, 1.05]},
-        legend={"orientation": "h", "y": -0.25},
-        margin={"l": 60, "r": 20, "t": 30, "b": 40},
-    )
-    return fig
+    return _layout(fig, height, {"title": "headline score (MCC or R_con)", "range": [0, 1.05]}, barmode="group")
 
 
 def sweep_entries(grid: grids.Grid) -> dict[str, list[tuple[float, grids.MethodEntry]]]:
@@ -129,17 +134,15 @@ def strength_curve(table: pd.DataFrame, grid: grids.Grid, *, height: int = 420) 
             fig.add_hline(y=level, line=line, annotation_text=f"unregularised ({who})")
     if axis == "constraint bound":
         fig.add_vline(x=dataset.true_edges, line={"dash": "dot", "color": "#2ca02c"}, annotation_text="true edges")
-    fig.update_layout(
-        height=height,
-        template="plotly_white",
-        font={"size": FONT},
+    return _layout(
+        fig,
+        height,
+        {"title": tables.METRIC_LABELS[metric]},
         title={"text": f"{dataset.key}: {tables.METRIC_LABELS[metric]} against the {axis}", "x": 0.01},
         xaxis={"title": axis, "type": "log" if axis == "penalty coefficient" else "linear"},
-        yaxis={"title": tables.METRIC_LABELS[metric]},
-        legend={"orientation": "h", "y": -0.2},
-        margin={"l": 60, "r": 20, "t": 50, "b": 40},
+        legend_y=-0.2,
+        top=50,
     )
-    return fig
 
 
 def _unregularised(rows: pd.DataFrame, dataset: grids.DataEntry, metric: str, *, paper: bool) -> float | None:
@@ -168,13 +171,5 @@ def runs_scatter(results: pd.DataFrame, *, height: int = 420) -> go.Figure:
             hovertemplate="%{x}, " + method + "<br>seed %{customdata[0]}: %{customdata[2]} %{y:.3f}"
             "<br>%{customdata[1]}<extra></extra>",
         )  # fmt: skip
-    fig.update_layout(
-        scattermode="group",
-        height=height,
-        template="plotly_white",
-        font={"size": FONT},
-        yaxis={"title": "headline score per run (MCC or R_con)", "range": [0, 1.05]},
-        legend={"orientation": "h", "y": -0.25},
-        margin={"l": 60, "r": 20, "t": 30, "b": 40},
-    )
-    return fig
+    yaxis = {"title": "headline score per run (MCC or R_con)", "range": [0, 1.05]}
+    return _layout(fig, height, yaxis, scattermode="group")

@@ -128,7 +128,9 @@ class GridFolder:
 
     def pending(self) -> list[grids.Cell]:
         """The cells still to train (everything not finished), longest first, so a pool ends with short runs."""
-        todo = [c for c in self.cells() if self.run_status(c) != "finished"]
+        results = self.results()
+        finished = set(results.loc[results["status"] == "finished", "cell"])
+        todo = [c for c in self.cells() if c.key not in finished]
         return sorted(todo, key=lambda c: -c.estimated_seconds())
 
     def dataset_file(self, data: grids.DataEntry) -> Path:

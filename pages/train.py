@@ -17,6 +17,7 @@ from app_state import (
     use_app_navigation,
 )
 from mechsparse import data, expectations, figures, graphs, methods, runner, runs, synthetic, theory, training
+from mechsparse.evaluation import duration_text
 from mechsparse.jobs import JobLimitError
 from mechsparse.runview import ENDED, RunView, run_view
 
@@ -291,16 +292,6 @@ def _fmt(value, digits: int = 3) -> str:
     return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
 
-def _duration(seconds: float) -> str:
-    """42 s, 3 min 05 s, 1 h 02 min."""
-    seconds = max(0, round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
-
-
 def _controls(view: RunView) -> None:
     """Status line, the buttons that apply (pause / resume / stop a live run, resume a resumable one), the layout."""
     head = st.columns([4, 1, 1, 2], vertical_alignment="center")
@@ -332,10 +323,12 @@ def _controls(view: RunView) -> None:
 def _progress_text(snap, live: bool) -> str:
     """'step 1,200 / 40,000 · 42 s of 300 s · about 4 min 18 s left · 140 steps/s · cpu'."""
     parts = [f"step {snap.step:,}" + (f" / {snap.max_steps:,}" if snap.max_steps else "")]
-    parts.append(f"{_duration(snap.elapsed)}" + (f" of {_duration(snap.max_seconds)}" if snap.max_seconds else ""))
+    parts.append(
+        f"{duration_text(snap.elapsed)}" + (f" of {duration_text(snap.max_seconds)}" if snap.max_seconds else "")
+    )
     left = snap.seconds_left
     if left is not None and live and not snap.finished:
-        parts.append(f"about {_duration(left)} left")
+        parts.append(f"about {duration_text(left)} left")
     parts.append(f"{snap.steps_per_second:.0f} steps/s")
     return " · ".join(parts + [f"device {snap.device}"])
 

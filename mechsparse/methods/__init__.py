@@ -15,11 +15,12 @@ if TYPE_CHECKING:  # the registry itself needs no torch: pages that only read ru
     from mechsparse.data import Dataset
     from mechsparse.methods.base import LatentModel
 
-__all__ = ["METHODS", "METHOD_NAMES", "Method", "build", "get", "of_config"]
+__all__ = ["METHODS", "METHOD_NAMES", "OPTION_SYMBOLS", "Method", "build", "get", "of_config"]
 
 SPARSE = "sparse"
 # TrainConfig fields only one method reads: given with another method they are a mistake (the CLI refuses them)
 SPARSE_OPTIONS = ("sparsity", "penalty", "bound", "masks", "mask_lr", "hard", "hetero")
+OPTION_SYMBOLS = {"beta": "β", "gamma": "γ", "rate": "λ"}  # how the baselines' options are written for people
 TCVAE_MAX_BATCH = 4096  # β-TCVAE compares all pairs of examples in a minibatch: memory grows with their square
 
 
