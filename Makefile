@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test install install-dev chromium lint clean
+.PHONY: run test install install-dev chromium lint lessons clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ lint: install-dev
 
 test: install-dev chromium lint
 	$(BIN)/python -m pytest
+
+# Rebuild the Lessons page's recorded runs (mechsparse/recorded/): about ten minutes on a 2-core laptop.
+lessons: install
+	$(BIN)/python -m mechsparse record-lessons --workers 2
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

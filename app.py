@@ -1,8 +1,8 @@
-"""Streamlit entry point: navigation over the four pages, and the sidebar (compute device, tagline)."""
+"""Streamlit entry point: navigation over the pages, and the sidebar (compute device, tagline)."""
 
 import streamlit as st
 
-from app_state import GRAPHS_KEY, device_label, job_registry
+from app_state import GRAPHS_KEY, apply_class_mode, device_label, job_registry
 from mechsparse import graphs
 
 st.set_page_config(page_title="mechsparse", layout="wide")
@@ -29,6 +29,7 @@ nav = st.navigation(
         st.Page("pages/train.py", title="Train", url_path="train"),
         st.Page("pages/runs.py", title="Runs", url_path="runs"),
         st.Page("pages/paper.py", title="Paper", url_path="paper"),
+        st.Page("pages/lessons.py", title="Lessons", url_path="lessons"),
     ]
 )
 
@@ -51,4 +52,5 @@ with st.sidebar:
     active_runs()
     st.caption("mechsparse: which latents mechanism sparsity can disentangle, and learning them live.")
 
+apply_class_mode()  # ?mode=class: no sidebar or navigation, large type (for a projector)
 nav.run()

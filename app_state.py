@@ -8,11 +8,14 @@ from __future__ import annotations
 import os
 import re
 
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 import torch
 from streamlit.runtime.pages_manager import PagesManager
 
-from mechsparse import figures, graphs
+from mechsparse import export, figures, graphs
 from mechsparse.jobs import JobRegistry
 from mechsparse.sweep import GridRegistry
 
@@ -28,6 +31,24 @@ THEORY_VERSION_KEY = "_theory_ver"  # bumped when the graph changes, so its edit
 EXPORT_KEY = "_runs_export_zip"  # (run ids, zip bytes) prepared on the Runs page
 
 _MARKDOWN_SPECIAL = set("\\`*_[]()<>#|~$:!{}=")
+
+# Class mode (?mode=class): a page for a projector, without the controls. Streamlit's own ?embed=true (which it
+# hides from st.query_params) additionally removes its toolbar.
+CLASS_PARAM, CLASS_VALUE = "mode", "class"
+# Injected as a style-only st.html, which Streamlit puts in its event container: no blank space on the page.
+CLASS_CSS = """<style>
+[data-testid="stSidebar"], [data-testid="stSidebarNav"], [data-testid="stExpandSidebarButton"],
+[data-testid="stSidebarCollapseButton"], [data-testid="stTopNav"] { display: none !important; }
+[data-testid="stMainBlockContainer"] { padding-top: 2.5rem; }
+[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li,
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { font-size: 1.3rem; }
+[data-testid="stMarkdownContainer"] h1, h1 { font-size: 3.3rem; }
+[data-testid="stMarkdownContainer"] h2, h2 { font-size: 2.7rem; }
+[data-testid="stMarkdownContainer"] h3, h3 { font-size: 2.1rem; }
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p {
+  font-size: 3rem; line-height: 1.2; }
+[data-testid="stMetricLabel"] [data-testid="stMarkdownContainer"] p { font-size: 1.3rem; }
+</style>"""
 
 
 @st.cache_resource
@@ -50,6 +71,21 @@ def _thumbnail(graph_code: str):
 def graph_thumbnail(spec: graphs.GraphSpec):
     """figures.graph_thumbnail, built once per graph and shared by the Data and Train pages (read-only)."""
     return _thumbnail(graphs.encode(spec))
+
+
+def plain_markdown(text: str) -> str:
+    """Our own plain text (reasons, verdicts, questions) for st.markdown: z_t and friends must not open italics."""
+    return text.replace("_", "\\_")
+
+
+def graph_editor(g: np.ndarray, kind: str, key: str) -> np.ndarray:
+    """A checkbox matrix for Ga (kind 'a') or Gz ('z'), rows = child latents; returns the edited 0/1 matrix."""
+    rows = figures.latent_labels(g.shape[0])
+    cols = figures.latent_labels(g.shape[1], "a") if kind == "a" else [f"{r}'" for r in rows]
+    df = pd.DataFrame(g.astype(bool), index=rows, columns=cols)
+    config = {c: st.column_config.CheckboxColumn(c, width="small") for c in cols}
+    out = st.data_editor(df, key=key, column_config=config, num_rows="fixed")
+    return out.fillna(False).to_numpy(dtype=np.int8)
 
 
 def escape_markdown(text: object) -> str:
@@ -76,3 +112,34 @@ def use_app_navigation() -> None:
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
+
+
+def class_mode() -> bool:
+    """The page is shown to a room (?mode=class): no controls, large type, projector-sized figures."""
+    return st.query_params.get(CLASS_PARAM) == CLASS_VALUE
+
+
+def apply_class_mode() -> None:
+    """In class mode, hide the sidebar, its expand control and the page navigation, and enlarge the type (app.py
+    calls this before running the page)."""
+    if class_mode():
+        st.html(CLASS_CSS)
+
+
+def figure_downloads(fig: go.Figure, name: str, key: str) -> None:
+    """Two small buttons under a figure, PNG and SVG, for slides and handouts. Each image is rendered only when its
+    button is clicked (Streamlit calls ``data`` then, on its own thread), so a page of figures costs nothing until
+    asked. Where it cannot be rendered (no Chromium for kaleido), Streamlit shows one line under the button, "Failed
+    to generate file for download", and logs render_image's one-line reason on the server."""
+    row = st.container(horizontal=True, gap="small")
+    for fmt, mime in (("png", "image/png"), ("svg", "image/svg+xml")):
+        row.download_button(
+            fmt.upper(),
+            data=lambda fmt=fmt: export.render_image(fig, fmt),
+            file_name=f"{name}.{fmt}",
+            mime=mime,
+            key=f"{key}-{fmt}",
+            on_click="ignore",  # a download changes nothing on the page: no rerun
+            icon=":material/download:",
+            help=f"This figure as {fmt.upper()}, rendered when clicked by kaleido in a headless Chromium (seconds)",
+        )

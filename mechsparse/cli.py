@@ -445,6 +445,36 @@ def _add_reproduce_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seconds", type=float, help="every run's budget in seconds (a quick smoke run of a grid)")
 
 
+def cmd_record_lessons(args: argparse.Namespace) -> int:
+    """Rebuild the lessons' recorded runs (mechsparse/recorded by default), printing each as it ends."""
+    from mechsparse import lessons, recordings
+
+    names = args.only or list(lessons.RECIPES)
+    out = Path(args.out) if args.out else lessons.RECORDED_DIR
+    print(f"recording {len(names)} lesson run(s) into {out} on {args.workers} worker(s)", flush=True)
+    start = time.monotonic()
+
+    def report(name: str, record: dict | None, error: str | None) -> None:
+        took = duration_text(time.monotonic() - start)
+        if error:
+            print(f"  {name}: failed ({error}) [{took}]", flush=True)
+            return
+        s = record["summary"]
+        scores = "  ".join(f"{k}={s[k]:.3f}" for k in ("mcc", "r_con") if s.get(k) is not None)
+        shd = "  ".join(f"{k}={s[k]}" for k in ("shd_a", "shd_z") if s.get(k) is not None)
+        print(f"  {name}: {scores}  {shd}  steps={s.get('steps')} [{took}]", flush=True)
+
+    recordings.record_all(out, names, workers=args.workers, seed=args.seed, report=report)
+    return 0
+
+
+def _add_record_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", help="folder of the recordings (default: the package's mechsparse/recorded)")
+    p.add_argument("--only", nargs="+", metavar="NAME", help="record only these recipes (default: all)")
+    p.add_argument("--workers", type=int, default=2, help="recordings trained at once (default 2)")
+    p.add_argument("--seed", type=int, help="training seed of every recording (default: each recipe's own)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m mechsparse", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -464,6 +494,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reproduce", help="run a grid of runs (the paper's tables) on a local pool or on Ray")
     _add_reproduce_args(p)
     p.set_defaults(func=cmd_reproduce)
+
+    p = sub.add_parser("record-lessons", help="rebuild the small recorded runs the Lessons page replays")
+    _add_record_args(p)
+    p.set_defaults(func=cmd_record_lessons)
 
     return parser
 

@@ -141,16 +141,48 @@ def render_pngs(
     return out
 
 
+IMAGE_FORMATS = ("png", "svg")
+
+
+def render_image(fig: go.Figure, fmt: str) -> bytes:
+    """One figure as PNG or SVG bytes, from one headless browser session (a download button's click). Raises a
+    one-line ValueError saying why when it cannot: an unknown format, kaleido or its browser missing, a timeout."""
+    if fmt not in IMAGE_FORMATS:
+        raise ValueError(f"image format must be one of {', '.join(IMAGE_FORMATS)}, got {fmt!r}")
+    try:
+        import kaleido
+    except ImportError:
+        raise ValueError("cannot render images: kaleido is not installed") from None
+    opts = _image_opts(fig) | {"format": fmt}
+
+    async def render() -> bytes:
+        async with kaleido.Kaleido(n=1, timeout=RENDER_TIMEOUT_S, mathjax=False) as k:
+            return await k.calc_fig(fig.to_dict(), opts=opts)
+
+    async def bounded() -> bytes:  # a browser that hangs must not hang the click
+        return await asyncio.wait_for(render(), timeout=START_TIMEOUT_S + RENDER_TIMEOUT_S)
+
+    try:
+        image = _run_coroutine(bounded)
+    except Exception as exc:  # noqa: BLE001 - every failure becomes one line for the page
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        reason = lines[0][:200] if lines else type(exc).__name__
+        raise ValueError(f"cannot render the figure as {fmt.upper()}: {reason}") from None
+    if not isinstance(image, bytes):
+        image = str(image).encode()
+    return image
+
+
 # ---------------------------------------------------------------- the zip
 
 
 def _run_contents(run_id: str) -> tuple[dict[str, bytes], dict[str, go.Figure]]:
-    """The plain files of one run (config, summary, history, labelled matrices) and its panels."""
+    """The plain files of one run (config, summary, history, timeline, labelled matrices) and its panels."""
     rec = runs.load_run(run_id)
     folder = runs.run_path(run_id)
     files = {
         name: (folder / name).read_bytes()
-        for name in ("config.json", "summary.json", "history.csv")
+        for name in ("config.json", "summary.json", "history.csv", "timeline.npz")
         if (folder / name).exists()
     }
     files |= matrix_files(rec.snapshot)
@@ -189,8 +221,8 @@ def export_runs(
 
 
 def export_files(run_id: str, *, images: bool = True, progress: Progress = _no_progress) -> dict[str, bytes]:
-    """The files of one run's export: config, summary, history, learned matrices (labelled CSV) and the panels
-    (PNG, or HTML where no browser renders them)."""
+    """The files of one run's export: config, summary, history, timeline (where recorded), learned matrices
+    (labelled CSV) and the panels (PNG, or HTML where no browser renders them)."""
     return export_runs([run_id], images=images, progress=progress)[run_id]
 
 

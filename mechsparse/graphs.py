@@ -162,6 +162,10 @@ _PRESETS: dict[str, tuple[str, object]] = {
         "3 interventions with overlapping targets {z1,z2}, {z2,z3}, {z1,z3}: complete",
         lambda: (np.array([[1, 0, 1], [1, 1, 0], [0, 1, 1]]), None),
     ),
+    "teach-time-chain": (
+        "3 latents in a temporal chain with self-loops: parents alone or children alone leave a pair, both: complete",
+        lambda: (None, np.array([[1, 0, 0], [1, 1, 0], [0, 1, 1]])),
+    ),
     "teach-combined": (
         "2 latents: one action drives both (twins) but Gz breaks the tie: complete only together",
         lambda: (np.array([[1], [1]]), np.array([[1, 0], [1, 1]])),

@@ -20,6 +20,7 @@ from mechsparse import runs, training
 from mechsparse.data import load_dataset
 from mechsparse.evaluation import Snapshot
 from mechsparse.runlock import RunLock
+from mechsparse.timeline import TimelineError, load_timeline
 from mechsparse.training import TrainConfig, Trainer, TrainingDiverged
 
 SAVE_EVERY_SECONDS = 20.0
@@ -82,12 +83,19 @@ def _no_publish(status, message, snapshot, device) -> None:
 
 
 def build_trainer(folder: Path, resume: bool) -> Trainer:
-    """The run's trainer from its folder: from the checkpoint when resuming and there is one, else fresh."""
+    """The run's trainer from its folder: from the checkpoint when resuming and there is one (with the frames of its
+    timeline.npz up to the checkpoint's step, so a replay covers the whole run), else fresh."""
     config = TrainConfig.from_dict(runs.read_json(folder / "config.json").get("config", {}))
     dataset = load_dataset(folder / "dataset.npz")
     checkpoint = folder / "checkpoint.pt"
     if resume and checkpoint.exists():
-        return Trainer.load_checkpoint(checkpoint, dataset)
+        trainer = Trainer.load_checkpoint(checkpoint, dataset)
+        with contextlib.suppress(TimelineError):  # an unreadable timeline is started afresh: the run matters more
+            earlier = load_timeline(folder)
+            if earlier is not None:
+                earlier.truncate(trainer.step_count)
+                trainer.timeline = earlier
+        return trainer
     return Trainer(dataset, config)
 
 

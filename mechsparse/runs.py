@@ -1,6 +1,7 @@
 """Run folders on disk: safe run ids, the one writer that creates a folder, and reading folders back.
 
-A run folder holds config.json, dataset.npz, summary.json, history.csv, snapshot.npz and checkpoint.pt (DESIGN.md).
+A run folder holds config.json, dataset.npz, summary.json, history.csv, snapshot.npz, timeline.npz (the bounded
+record of its evaluations, for replay: mechsparse.timeline) and checkpoint.pt (DESIGN.md).
 The root is ``./runs`` unless ``MECHSPARSE_RUNS_DIR`` says otherwise. Every path is built from a validated run id,
 so a crafted id can never read or write outside the root. The folder is the only truth: a reader never needs the
 writer's memory. Rules that keep it trustworthy:
@@ -31,7 +32,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from mechsparse import graphs, methods
+from mechsparse import graphs, methods, timeline
 from mechsparse.atomic import write_atomic, write_text_atomic
 from mechsparse.data import Dataset, load_dataset, save_dataset
 from mechsparse.evaluation import Snapshot
@@ -176,13 +177,17 @@ def load_snapshot(run_dir: Path) -> Snapshot | None:
 
 
 def save_progress(run_dir: Path, trainer, status: str, message: str = "", *, checkpoint: bool = True, **extra):
-    """Write what a run has so far (checkpoint, snapshot, history, summary): enough to show the run and to resume
-    it. Raises FileNotFoundError if the folder is gone (nothing is recreated). Returns the snapshot written."""
+    """Write what a run has so far (checkpoint, snapshot, timeline, history, summary): enough to show the run and
+    to resume it. Raises FileNotFoundError if the folder is gone (nothing is recreated). Returns the snapshot
+    written."""
     run_dir = Path(run_dir)
     if checkpoint:
         trainer.save_checkpoint(run_dir / "checkpoint.pt")
     snap = trainer.snapshot()
     save_snapshot(run_dir, snap)
+    recorded = getattr(trainer, "timeline", None)
+    if recorded is not None and len(recorded):
+        timeline.save_timeline(run_dir, recorded)
     write_history(run_dir, list(trainer.history))
     write_summary(run_dir, {**trainer.summary(), "status": status, "message": message, **extra})
     return snap
@@ -337,11 +342,12 @@ def _read_history(path: Path) -> pd.DataFrame:
         return pd.DataFrame()
 
 
-STAMPED_FILES = ("config.json", "summary.json", "history.csv", "snapshot.npz")
+STAMPED_FILES = ("config.json", "summary.json", "history.csv", "snapshot.npz", timeline.FILE_NAME)
 
 
 def run_stamp(run_id: str) -> tuple:
-    """(name, inode, mtime_ns, size) of each file load_run reads, (name, None, None, None) for an absent one.
+    """(name, inode, mtime_ns, size) of each file load_run or load_timeline reads, (name, None, None, None) for an
+    absent one.
 
     Every write replaces a file whole (mechsparse.atomic), so the stamp changes whenever what load_run would return
     changes (except the lock, which is no file content): a cache key for what is built from a run."""
@@ -355,6 +361,18 @@ def run_stamp(run_id: str) -> tuple:
         else:
             stamp.append((name, st.st_ino, st.st_mtime_ns, st.st_size))
     return tuple(stamp)
+
+
+def load_timeline(run_id: str) -> timeline.Timeline | None:
+    """The run's timeline (for replay), or None when it has none (recorded before timelines existed, or not yet
+    evaluated). Raises ValueError for an unknown run and DamagedRunError for an unreadable timeline.npz."""
+    folder = run_path(run_id)
+    if not folder.is_dir():
+        raise ValueError(f"no run named {shorten(run_id)} in {runs_root()}")
+    try:
+        return timeline.load_timeline(folder / timeline.FILE_NAME)
+    except timeline.TimelineError as exc:
+        raise DamagedRunError(f"run {run_id} is damaged: {exc}") from None
 
 
 def load_dataset_of(run_id: str) -> Dataset:

@@ -35,7 +35,8 @@ from mechsparse.training import check_trainable
 
 GRID_FILE, CELLS_FILE = "grid.json", "cells.json"
 RESULTS_FILE, TABLE_CSV, TABLE_MD = "results.csv", "table.csv", "table.md"
-RESULT_FILES = ("summary.json", "history.csv", "snapshot.npz", "checkpoint.pt")  # what a remote run sends back
+# what a remote run sends back
+RESULT_FILES = ("summary.json", "history.csv", "snapshot.npz", "timeline.npz", "checkpoint.pt")
 RESULT_COLUMNS = [
     "cell", "dataset", "preset", "variant", "method", "seed", "run_id", "status", "mcc", "r_con", "shd",
     "edge_count", "elbo", "steps", "seconds", "headline", "paper_dataset", "true_edges",

@@ -259,3 +259,55 @@ def analyse(ga: np.ndarray | None = None, gz: np.ndarray | None = None) -> Theor
 def allowed_parents(c: np.ndarray) -> list[np.ndarray]:
     """For R_con: the learned-latent columns each true latent may be regressed on (row i of C)."""
     return [np.flatnonzero(c[i]) for i in range(c.shape[0])]
+
+
+# ---------------------------------------------------------------- what "identified" assumes and means
+#
+# The verdicts above are theorems with conditions; these texts travel with every verdict (the Theory page's expander,
+# the Lessons page), so that "identified" is never read as "this run will recover it".
+
+IDENTIFIED_CONDITIONS: tuple[str, ...] = (
+    "The data come from the model class: x = f(z) with f a diffeomorphism onto its image (smooth and invertible "
+    "both ways, dx ≥ dz), and the latents of a step are conditionally independent given the past and the actions.",
+    "Sufficient influence (sufficient variability): the actions and the past move each latent's mechanism in enough "
+    "independent directions that every edge of the true graph leaves its mark on the distribution.",
+    "Infinite data and an exact fit: the learned model reproduces the distribution of the observations exactly.",
+    "The learned model has as many latents as the truth: the learned dz equals the true dz.",
+    "The learned graph is no denser than the true graph (what the sparsity constraint or penalty enforces).",
+)
+
+IDENTIFIED_MEANING = (
+    "Identified means recovered up to a permutation and an invertible element-wise map: the learned latent matched "
+    "to z_i is a one-to-one function of z_i alone. So an MCC below 1 does not contradict it: a finite run is not an "
+    "exact fit, and MCC, a linear correlation, stays below 1 under a nonlinear element-wise map."
+)
+
+READING_GUIDE: tuple[str, ...] = (
+    "C[i, j] ticked: the true latent z_i may mix with ẑ_j, the learned latent matched to z_j. A row with only its "
+    "diagonal means z_i is identified.",
+    "z_i is identified when every other latent lacks one of its action parents (or, in time, one of its temporal "
+    "parents or children): the reasons name one such parent or child per latent.",
+    "Twins (outlined in C, tagged T1, T2, ...) have exactly the same action parents (and, in time, the same temporal "
+    "parents and children): sparsity cannot tell them apart. C is an upper bound: it says twins may be mixed, not "
+    "that they will be.",
+    "When z_j has all of z_i's parents and children, and more, z_i may mix with ẑ_j but z_j not with ẑ_i.",
+    "C is an upper bound given the papers' assumptions: it says what may mix, not what a training run will mix. "
+    "Twins may stay apart in practice; nothing outside C can mix.",
+)
+
+
+def _markdown(text: str) -> str:
+    """Plain text as Markdown: z_i, z_t-1 and friends must not open italics."""
+    return text.replace("_", "\\_")
+
+
+def conditions_markdown() -> str:
+    """What 'identified' assumes and means, as Markdown for an expander: the conditions as a list, then the meaning."""
+    items = "\n".join(f"- {_markdown(c)}" for c in IDENTIFIED_CONDITIONS)
+    intro = "The verdict is the papers' theorem: a latent it calls identified is recovered when all of these hold."
+    return f"{intro}\n\n{items}\n\n{_markdown(IDENTIFIED_MEANING)}"
+
+
+def reading_markdown() -> str:
+    """How to read C, the reasons and twins, as a Markdown list."""
+    return "\n".join(f"- {_markdown(line)}" for line in READING_GUIDE)

@@ -35,6 +35,7 @@ from mechsparse.methods.base import LatentModel
 from mechsparse.model import MODEL_PRESETS, MODEL_SIZES, ModelSize, SparseVAE
 from mechsparse.objective import Batch
 from mechsparse.theory import consistency_pattern
+from mechsparse.timeline import Timeline
 
 # configuration and Snapshot are defined in mechsparse.config and mechsparse.evaluation, and still importable here
 __all__ = [
@@ -218,6 +219,7 @@ class Trainer:
         self.state = TrainState()
         self._last_eval: Evaluation | None = None
         self._last_eval_step = -1
+        self.timeline = Timeline()  # one frame per history row, bounded (timeline.npz; not in the checkpoint)
 
     def _load_data(self) -> None:
         """The whole train split as device tensors; evaluation on a fixed subsample of the test split."""
@@ -367,7 +369,17 @@ class Trainer:
         row |= {"bound": self.current_bound(), "multiplier": self._shown_multiplier(), "steps_per_second": rate}
         self.history.append(row)
         self.elapsed += time.perf_counter() - start
+        self._record_frame(row)
         return row
+
+    def _record_frame(self, row: dict) -> None:
+        """The evaluation just made, as a timeline frame: only numbers evaluate() already has (no model call, no
+        random draw), so recording never changes the trajectory."""
+        ev = self._last_eval
+        self.timeline.add(
+            row["step"], row["seconds"], row, index=len(self.history) - 1, edge_probs_a=ev.edge_probs_a,
+            edge_probs_z=ev.edge_probs_z, matched_probs_a=ev.matched_a, matched_probs_z=ev.matched_z, corr=ev.corr,
+        )  # fmt: skip
 
     def snapshot(self) -> Snapshot:
         """The current state as an immutable Snapshot (metrics from the latest evaluation)."""

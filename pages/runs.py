@@ -1,5 +1,5 @@
 """Runs page: every saved run in a table; select several to overlay their curves, compare their final panels
-side by side, export them as a zip, or delete them."""
+side by side, export them as a zip, or delete them; replay any run's timeline in the browser."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app_state import EXPORT_KEY, escape_markdown, job_registry, use_app_navigation
-from mechsparse import export, figures, methods, runs
+from mechsparse import export, figures, methods, runs, timeline
 
 COMPARE_METRICS = {
     "mcc": "MCC",
@@ -32,6 +32,9 @@ PLOT_CONFIG = {"displayModeBar": False}
 SELECTED_KEY = "runs_selected"
 PANEL_KEY = "runs_panel"
 CONFIRM_KEY = "runs_delete_confirm"
+REPLAY_KEY = "runs_replay"
+REPLAY_METRIC_KEY = "runs_replay_metric"
+REPLAY_DEFAULT_KEY = "_runs_replay_default"  # the run the replay defaulted to last time (it follows until changed)
 DELETED_KEY = "_runs_deleted"  # (ids deleted, error or None) by the last Delete click, shown once after the rerun
 
 # Figures are built once per version of a run folder: runs.run_stamp changes whenever the run writes, so a
@@ -65,6 +68,49 @@ def _compare(keyed: tuple[tuple[str, tuple], ...]) -> list[tuple[str, go.Figure]
         histories[f"{rec.label} ({run_id[-4:]})"] = rec.history
     present = [m for m in COMPARE_METRICS if any(m in h and h[m].notna().any() for h in histories.values())]
     return [(m, figures.compare_curves(histories, m, title=COMPARE_METRICS[m])) for m in present]
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _timeline(run_id: str, stamp: tuple) -> timeline.Timeline | None:
+    """The run's timeline at this stamp (None: recorded before timelines existed); shared, so read-only."""
+    return runs.load_timeline(run_id)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _replay(run_id: str, stamp: tuple, metric: str) -> go.Figure:
+    """The run's replay animation: every frame travels to the browser once, which then plays it on its own."""
+    truth = runs.load_run(run_id, arrays=False).true_graphs
+    return figures.replay_figure(_timeline(run_id, stamp), truth, metric=metric)
+
+
+def _replay_section(run_ids: list[str], default: str) -> None:
+    """Choose a run (the default follows the selection until another is chosen) and play its timeline."""
+    st.subheader("Replay")
+    chosen = st.session_state.get(REPLAY_KEY)
+    if chosen not in run_ids or chosen == st.session_state.get(REPLAY_DEFAULT_KEY):
+        st.session_state[REPLAY_KEY] = default
+    st.session_state[REPLAY_DEFAULT_KEY] = default
+    run_id = st.selectbox("Run to replay", run_ids, key=REPLAY_KEY)
+    try:
+        stamp = runs.run_stamp(run_id)
+        recorded = _timeline(run_id, stamp)
+    except ValueError as exc:  # the run vanished, or its timeline.npz is damaged
+        st.error(escape_markdown(exc))
+        return
+    if recorded is None:
+        st.caption("No replay for this run: it has no timeline.npz (runs recorded before replays existed have none).")
+        return
+    metrics = [m for m in figures.REPLAY_METRICS if m in recorded.metrics()] or ["mcc"]
+    if st.session_state.get(REPLAY_METRIC_KEY) not in metrics:
+        st.session_state[REPLAY_METRIC_KEY] = "mcc" if "mcc" in metrics else metrics[0]
+    metric = st.radio("Metric", metrics, format_func=figures.REPLAY_METRICS.get, horizontal=True, key=REPLAY_METRIC_KEY)
+    try:
+        fig = _replay(run_id, stamp, metric)
+    except ValueError as exc:
+        st.error(escape_markdown(exc))
+        return
+    st.caption(f"{len(recorded)} snapshots of the run; ▶ Play runs in your browser, the slider scrubs by step.")
+    st.plotly_chart(fig, key="replay", config=PLOT_CONFIG)
 
 
 def _missing_reason(rec: runs.RunRecord, panel: str | None) -> str:
@@ -161,6 +207,7 @@ selected = st.multiselect(
 )
 if not selected:
     st.info("Choose one or more runs above to overlay their curves, compare their final panels, export or delete.")
+    _replay_section(list(table["run"]), str(table["run"].iloc[0]))  # the newest run
     st.stop()
 
 records: dict[str, runs.RunRecord] = {}
@@ -203,6 +250,8 @@ for k, (run_id, rec) in enumerate(records.items()):
         col.plotly_chart(have[run_id][panel], key=f"side-{run_id}", config=PLOT_CONFIG)
     else:
         col.info(_missing_reason(rec, panel))
+
+_replay_section(list(table["run"]), selected[0])
 
 st.subheader("Export and delete")
 c1, c2 = st.columns(2)

@@ -9,10 +9,11 @@ off and on again brings it back as it was.
 Fast first render: the verdict and the reasons are drawn before any figure, and the figures are built once per
 graph; the checkbox editors, whose table component is the page's heaviest download, are drawn only while their panel
 is chosen; the share link is a plain link (st.code's copy button would download a syntax highlighter first).
+
+Class mode (?mode=class, for a projector): no controls, the graph from ?g= (or the one shown last, the default
+preset in a new session); the verdict, what it assumes, the reasons and projector-sized figures with downloads.
 """
 
-import numpy as np
-import pandas as pd
 import streamlit as st
 
 from app_state import (
@@ -20,7 +21,11 @@ from app_state import (
     THEORY_ERROR_KEY,
     THEORY_READY_KEY,
     THEORY_VERSION_KEY,
+    class_mode,
     escape_markdown,
+    figure_downloads,
+    graph_editor,
+    plain_markdown,
     use_app_navigation,
 )
 from mechsparse import figures, graphs, theory
@@ -28,17 +33,14 @@ from mechsparse import figures, graphs, theory
 use_app_navigation()
 
 ss = st.session_state
+CLASS = class_mode()
 PLOT_CONFIG = {"displayModeBar": False}
 LAST_GA_KEY = "_theory_last_ga"  # the last Ga shown, restored when "use Ga" is switched back on
 LAST_GZ_KEY = "_theory_last_gz"  # the same for Gz
 PANEL_KEY = "theory_panel"  # which controls show: only that panel's widgets are drawn
 PANELS = ("Preset", "Random graph", "Edit Ga / Gz")
+CLASS_HEIGHT_CAP = {2: 620, 3: 460}  # px, class mode: matrices in two or three columns of a ~1500 px page
 RANDOM_DEFAULTS = {"theory_rand_dz": 4, "theory_rand_da": 3, "theory_rand_density": 0.4, "theory_rand_temporal": True}
-
-
-def _md(text: str) -> str:
-    """Plain text safe for st.markdown (z_t and friends must not turn into italics)."""
-    return text.replace("_", "\\_")
 
 
 def _set_spec(spec: graphs.GraphSpec, *, sync_widgets: bool = True) -> None:
@@ -101,16 +103,6 @@ def _on_resize() -> None:
     )
 
 
-def _matrix_editor(g: np.ndarray, kind: str, ver: int) -> np.ndarray:
-    """A checkbox matrix (rows = children) for Ga or Gz; returns the edited 0/1 matrix."""
-    rows = figures.latent_labels(g.shape[0])
-    cols = figures.latent_labels(g.shape[1], "a") if kind == "a" else [f"{r}'" for r in rows]
-    df = pd.DataFrame(g.astype(bool), index=rows, columns=cols)
-    config = {c: st.column_config.CheckboxColumn(c, width="small") for c in cols}
-    out = st.data_editor(df, key=f"theory_g{kind}_{ver}", column_config=config, num_rows="fixed")
-    return out.fillna(False).to_numpy(dtype=np.int8)
-
-
 @st.cache_resource(max_entries=64, show_spinner=False)
 def _figures(code: str) -> dict:
     """The page's figures for one graph (keyed by its link code), built once per server: a second visit, another
@@ -126,11 +118,76 @@ def _figures(code: str) -> dict:
     return figs
 
 
-# ---------------------------------------------------------------- state: first visit reads the link
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _class_figures(code: str) -> dict:
+    """The same figures sized for a projector (class mode): larger type, and matrices as tall as their column is
+    wide on a ~1500 px page (two or three columns), so the square plots fill it."""
+    figs = {kind: figures.projector(fig) for kind, fig in _figures(code).items()}
+    spec = graphs.decode(code)
+    matrices = [kind for kind in ("a", "z", "C") if kind in figs]
+    height = min(CLASS_HEIGHT_CAP[len(matrices)], 300 + 30 * max(spec.dz, spec.da))
+    for kind in matrices:
+        figs[kind].update_layout(height=height)
+    return figs
 
-if not ss.get(THEORY_READY_KEY):
+
+def _controls() -> object:
+    """The left column: one panel of controls (preset, random graph, or the Ga / Gz editors). Returns the empty
+    slot above them, filled with what is showing once the editors have applied this run's edits."""
+    showing = st.empty()
+    # A segmented control, not st.tabs: only the chosen panel is drawn, so a first visit never downloads the
+    # checkbox editors' table component, and hidden widgets cannot send stale values (as widgets in stateful tabs
+    # did). Panel widgets keep their values while hidden (persist_state); the Edit ones follow the graph anyway.
+    panel = st.segmented_control("Set the graphs", PANELS, key=PANEL_KEY, required=True, label_visibility="collapsed")
+    if panel == PANELS[0]:
+        st.selectbox(
+            "Preset graph",
+            list(graphs.PRESETS),
+            key="theory_preset",
+            format_func=lambda n: f"{n}: {graphs.PRESETS[n]}",
+            on_change=_on_preset,
+            persist_state="page",
+        )
+        st.caption(plain_markdown(graphs.PRESETS[ss["theory_preset"]]))
+        st.caption("The action-/time- presets are the papers' 10-latent graphs; teach- presets show one case each.")
+    elif panel == PANELS[1]:
+        keep = {"on_change": _on_random, "persist_state": "page"}
+        c1, c2 = st.columns(2)
+        c1.number_input("latents dz", 1, graphs.MAX_DIM, key="theory_rand_dz", **keep)
+        c2.number_input("actions da (0: none)", 0, graphs.MAX_DIM, key="theory_rand_da", **keep)
+        st.slider("edge density", 0.0, 1.0, step=0.05, key="theory_rand_density", **keep)
+        c1, c2 = st.columns(2)
+        c1.toggle("temporal graph Gz (keeps the diagonal)", key="theory_rand_temporal", **keep)
+        c2.number_input("seed", 0, 2**31 - 1, key="theory_rand_seed", **keep)
+        st.button("Draw this random graph", on_click=_on_random)
+    else:
+        c1, c2 = st.columns(2)
+        c1.number_input("latents dz", 0, 99, key="theory_dz", on_change=_on_resize)
+        c2.number_input("actions da", 0, 99, key="theory_da", on_change=_on_resize)
+        c1.toggle("use Ga (a → z)", key="theory_use_ga", on_change=_on_resize)
+        c2.toggle("use Gz (z_t-1 → z_t)", key="theory_use_gz", on_change=_on_resize)
+        spec = ss[GRAPHS_KEY]
+        ver = ss[THEORY_VERSION_KEY]
+        new_ga = new_gz = None
+        if spec.ga is not None:
+            st.markdown("**Ga**: tick a cell when action a_l (column) drives latent z_i (row)")
+            new_ga = graph_editor(spec.ga, "a", f"theory_ga_{ver}")
+        if spec.gz is not None:
+            st.markdown("**Gz**: tick a cell when z_t-1,j (column, primed) drives z_t,i (row)")
+            new_gz = graph_editor(spec.gz, "z", f"theory_gz_{ver}")
+        edited = graphs.GraphSpec(ga=new_ga, gz=new_gz)
+        if edited != spec:
+            _set_spec(edited, sync_widgets=False)
+    return showing
+
+
+# ---------------------------------------------------------------- state: the link opens its graph
+
+link = st.query_params.get("g")
+# A new session reads the link once; in class mode the link always rules, so a lesson's link opens its graph even
+# in a session that showed another.
+if not ss.get(THEORY_READY_KEY) or (CLASS and link and link != graphs.encode(ss[GRAPHS_KEY])):
     ss[THEORY_READY_KEY] = True
-    link = st.query_params.get("g")
     url_error = None
     start = ss.get(GRAPHS_KEY) or graphs.preset(graphs.DEFAULT_PRESET)
     if link:
@@ -161,70 +218,32 @@ for key, value in {
 # ---------------------------------------------------------------- page
 
 st.title("Theory explorer")
-st.caption(
-    "Set the ground-truth graphs (rows = child latents) and see which latents mechanism sparsity can identify: "
-    "the consistency pattern C bounds which learned latents each true latent may mix with (Lachapelle et al., 2024)."
-)
-
-left, right = st.columns([5, 7], gap="large")
-
-with left:
-    showing = st.empty()  # filled once the editors below have applied this run's edits
-    # A segmented control, not st.tabs: only the chosen panel is drawn, so a first visit never downloads the
-    # checkbox editors' table component, and hidden widgets cannot send stale values (as widgets in stateful tabs
-    # did). Panel widgets keep their values while hidden (persist_state); the Edit ones follow the graph anyway.
-    panel = st.segmented_control("Set the graphs", PANELS, key=PANEL_KEY, required=True, label_visibility="collapsed")
-    if panel == PANELS[0]:
-        st.selectbox(
-            "Preset graph",
-            list(graphs.PRESETS),
-            key="theory_preset",
-            format_func=lambda n: f"{n}: {graphs.PRESETS[n]}",
-            on_change=_on_preset,
-            persist_state="page",
-        )
-        st.caption(_md(graphs.PRESETS[ss["theory_preset"]]))
-        st.caption("The action-/time- presets are the papers' 10-latent graphs; teach- presets show one case each.")
-    elif panel == PANELS[1]:
-        keep = {"on_change": _on_random, "persist_state": "page"}
-        c1, c2 = st.columns(2)
-        c1.number_input("latents dz", 1, graphs.MAX_DIM, key="theory_rand_dz", **keep)
-        c2.number_input("actions da (0: none)", 0, graphs.MAX_DIM, key="theory_rand_da", **keep)
-        st.slider("edge density", 0.0, 1.0, step=0.05, key="theory_rand_density", **keep)
-        c1, c2 = st.columns(2)
-        c1.toggle("temporal graph Gz (keeps the diagonal)", key="theory_rand_temporal", **keep)
-        c2.number_input("seed", 0, 2**31 - 1, key="theory_rand_seed", **keep)
-        st.button("Draw this random graph", on_click=_on_random)
-    else:
-        c1, c2 = st.columns(2)
-        c1.number_input("latents dz", 0, 99, key="theory_dz", on_change=_on_resize)
-        c2.number_input("actions da", 0, 99, key="theory_da", on_change=_on_resize)
-        c1.toggle("use Ga (a → z)", key="theory_use_ga", on_change=_on_resize)
-        c2.toggle("use Gz (z_t-1 → z_t)", key="theory_use_gz", on_change=_on_resize)
-        spec = ss[GRAPHS_KEY]
-        ver = ss[THEORY_VERSION_KEY]
-        new_ga = new_gz = None
-        if spec.ga is not None:
-            st.markdown("**Ga**: tick a cell when action a_l (column) drives latent z_i (row)")
-            new_ga = _matrix_editor(spec.ga, "a", ver)
-        if spec.gz is not None:
-            st.markdown("**Gz**: tick a cell when z_t-1,j (column, primed) drives z_t,i (row)")
-            new_gz = _matrix_editor(spec.gz, "z", ver)
-        edited = graphs.GraphSpec(ga=new_ga, gz=new_gz)
-        if edited != spec:
-            _set_spec(edited, sync_widgets=False)
+if CLASS:
+    showing, right = st.empty(), st.container()
+else:
+    st.caption(
+        "Set the ground-truth graphs (rows = child latents) and see which latents mechanism sparsity can identify: "
+        "the consistency pattern C bounds which learned latents each true latent may mix with (Lachapelle et al., "
+        "2024)."
+    )
+    left, right = st.columns([5, 7], gap="large")
+    with left:
+        showing = _controls()
 
 spec: graphs.GraphSpec = ss[GRAPHS_KEY]
 shown_name = next((n for n in graphs.PRESETS if graphs.preset(n) == spec), None)
-showing.markdown(
-    f"Showing preset **{shown_name}**"
-    if shown_name
-    else f"Showing a custom graph ({spec.dz} latents, {spec.da} actions, {spec.n_edges} edges)"
-)
+if shown_name and CLASS:
+    showing.markdown(plain_markdown(f"Preset **{shown_name}**: {graphs.PRESETS[shown_name]}"))
+else:
+    showing.markdown(
+        f"Showing preset **{shown_name}**"
+        if shown_name
+        else f"Showing a custom graph ({spec.dz} latents, {spec.da} actions, {spec.n_edges} edges)"
+    )
 report = theory.analyse(spec.ga, spec.gz)
 code = graphs.encode(spec)
 if st.query_params.get("g") != code:
-    st.query_params["g"] = code
+    st.query_params["g"] = code  # an item set: ?mode=class and the rest of the link stay
 
 with right:
     if ss[THEORY_ERROR_KEY]:
@@ -232,45 +251,42 @@ with right:
     if report.complete:
         st.success("### Verdict: complete disentanglement\nEvery latent is identified (C is the identity).")
     else:
-        st.warning(f"### Verdict: {_md(report.verdict)}")
+        st.warning(f"### Verdict: {plain_markdown(report.verdict)}")
+    with st.expander("What 'identified' assumes"):
+        st.markdown(theory.conditions_markdown())
     st.markdown("**Why, latent by latent**")
-    st.markdown("\n".join(f"- {_md(r)}" for r in report.reasons))
+    st.markdown("\n".join(f"- {plain_markdown(r)}" for r in report.reasons))
     with st.expander("How to read this"):
-        st.markdown(
-            _md(
-                "- C[i, j] ticked: the true latent z_i may mix with ẑ_j, the learned latent matched to z_j. A row "
-                "with only its diagonal means z_i is identified.\n"
-                "- z_i is identified when every other latent lacks one of its action parents (or, in time, one of "
-                "its temporal parents or children): the reasons name one such parent or child per latent.\n"
-                "- Twins (outlined in C, tagged T1, T2, ...) have exactly the same action parents (and, in time, the "
-                "same temporal parents and children): sparsity cannot tell them apart, so twins may be mixed.\n"
-                "- When z_j has all of z_i's parents and children, and more, z_i may mix with ẑ_j but z_j not with ẑ_i."
-                "\n"
-                "- C is an upper bound given the papers' assumptions: it says what may mix, not what a training "
-                "run will mix. Twins may stay apart in practice; nothing outside C can mix."
-            )
+        st.markdown(theory.reading_markdown())
+    if not CLASS:
+        m = st.columns(4)
+        m[0].metric("latents dz", spec.dz)
+        m[1].metric("actions da", spec.da if spec.ga is not None else "–")
+        m[2].metric("edges", spec.n_edges)
+        m[3].metric("identified", f"{len(report.identified)} / {spec.dz}")
+        base = (st.context.url or "").rstrip("/")
+        if base and not base.endswith("/theory"):
+            base += "/theory"
+        st.markdown(  # a plain link: st.code's copy button would cost a 1.5 MB download before the figures
+            f"Share this exact graph: [link to this graph]({base}?g={code}) (right-click to copy it); the address "
+            "bar always holds it too."
         )
-    m = st.columns(4)
-    m[0].metric("latents dz", spec.dz)
-    m[1].metric("actions da", spec.da if spec.ga is not None else "–")
-    m[2].metric("edges", spec.n_edges)
-    m[3].metric("identified", f"{len(report.identified)} / {spec.dz}")
-    base = (st.context.url or "").rstrip("/")
-    if base and not base.endswith("/theory"):
-        base += "/theory"
-    st.markdown(  # a plain link: st.code's copy button would cost a 1.5 MB download before the figures
-        f"Share this exact graph: [link to this graph]({base}?g={code}) (right-click to copy it); the address bar "
-        "always holds it too."
-    )
 
-figs = _figures(code)
+figs = _class_figures(code) if CLASS else _figures(code)
+stem = shown_name or "graph"
+file_names = {"a": "Ga", "z": "Gz", "C": "pattern-C", "drawing": "drawing"}
 panels = [kind for kind in ("a", "z", "C") if kind in figs]
-for col, kind in zip(st.columns(3, gap="medium"), panels, strict=False):
+for col, kind in zip(st.columns(len(panels) if CLASS else 3, gap="medium"), panels, strict=False):
     col.plotly_chart(figs[kind], config=PLOT_CONFIG)
+    if CLASS:
+        with col:
+            figure_downloads(figs[kind], f"{stem}-{file_names[kind]}", key=f"theory-dl-{kind}")
 sources = [
     s
     for s, g in (("its past z_t-1 (left, blue)", spec.gz), ("the actions a_t (right, orange)", spec.ga))
     if g is not None
 ]
-st.markdown(_md("**The graphs as a drawing**: arrows into z_t, from " + " and from ".join(sources)))
+st.markdown(plain_markdown("**The graphs as a drawing**: arrows into z_t, from " + " and from ".join(sources)))
 st.plotly_chart(figs["drawing"], config=PLOT_CONFIG, width="content")
+if CLASS:
+    figure_downloads(figs["drawing"], f"{stem}-{file_names['drawing']}", key="theory-dl-drawing")

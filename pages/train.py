@@ -1,4 +1,8 @@
-"""Train page: configure a run, start it in the background, watch it learn the graphs and the latents live."""
+"""Train page: configure a run, start it in the background, watch it learn the graphs and the latents live.
+
+Class mode (/train?run=<id>&mode=class, for a projector): the run's live panels and curves only, projector-sized,
+with image downloads; no form and no buttons that change anything.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,14 @@ import math
 import streamlit as st
 
 from app_state import (
+    CLASS_PARAM,
+    CLASS_VALUE,
     DATASET_KEY,
     GRAPHS_KEY,
+    class_mode,
     device_label,
     escape_markdown,
+    figure_downloads,
     graph_thumbnail,
     job_registry,
     use_app_navigation,
@@ -27,6 +35,7 @@ REFERENCE_JOBS_KEY = "_train_reference_jobs"  # reference runs started from this
 REFERENCE_LABELS = {"supervised": "ceiling: supervised", "random": "floor: random"}
 DISK_REFRESH_SECONDS = 3.0  # a run trained by another process: re-read its folder this often
 DEFAULT_MODEL_SIZE = "small"  # what the CLI and every benchmark use
+CLASS_SCALE = 1.25  # class mode: the presentation panels already use 15 px type; a 2 x 2 grid stays near a screen
 LAYOUTS = ("Presentation", "All panels")  # four large panels for a room / every panel at once
 # On hover, each panel offers only full screen (Streamlit's button in the Plotly toolbar) and a PNG for slides.
 PLOT_CONFIG = {
@@ -48,12 +57,14 @@ PLOT_CONFIG = {
 }
 
 use_app_navigation()
+CLASS = class_mode()
 st.title("Train")
-st.caption(
-    "Fit the sparsity-regularised VAE (or a baseline it is compared with) in the background and watch it learn the "
-    "graphs and the latents, beside what the theory says can be identified. A run's link reattaches to the same live "
-    "run."
-)
+if not CLASS:
+    st.caption(
+        "Fit the sparsity-regularised VAE (or a baseline it is compared with) in the background and watch it learn "
+        "the graphs and the latents, beside what the theory says can be identified. A run's link reattaches to the "
+        "same live run."
+    )
 registry = job_registry()
 
 
@@ -293,13 +304,18 @@ def _fmt(value, digits: int = 3) -> str:
 
 
 def _controls(view: RunView) -> None:
-    """Status line, the buttons that apply (pause / resume / stop a live run, resume a resumable one), the layout."""
-    head = st.columns([4, 1, 1, 2], vertical_alignment="center")
+    """Status line, the buttons that apply (pause / resume / stop a live run, resume a resumable one), the layout;
+    in class mode the status line alone."""
     message = escape_markdown(view.message)
     method = methods.of_config(view.config).label
-    head[0].markdown(
-        f"**Run** `{view.run_id}` · {method} · status **{view.status}**" + (f" · {message}" if message else "")
-    )
+    status = f"**Run** `{view.run_id}` · {method} · status **{view.status}**" + (f" · {message}" if message else "")
+    if CLASS:
+        st.markdown(status)
+        if view.status == "failed":
+            st.error(f"This run failed: {escape_markdown(view.message)}")
+        return
+    head = st.columns([4, 1, 1, 2], vertical_alignment="center")
+    head[0].markdown(status)
     job = registry.get(view.run_id)
     if view.live and view.status != "paused" and head[1].button("Pause", key="pause"):
         job.pause()
@@ -360,11 +376,11 @@ def render_run(run_id: str) -> None:
                 "This dataset has no ground-truth latents, so MCC, R_con, SHD and the matched panels are absent: "
                 "the learned graphs are shown in the model's own latent order."
             )
-    if st.session_state.get("train_layout") == LAYOUTS[1] and snap is not None:
+    if st.session_state.get("train_layout") == LAYOUTS[1] and snap is not None and not CLASS:
         _all_panels(view)
     else:
         _presentation(view)
-    if not view.live and view.status in ENDED:
+    if not view.live and view.status in ENDED and not CLASS:
         st.caption(f"Saved in {runs.run_path(run_id)}")
 
 
@@ -411,6 +427,8 @@ def _references_row(view: RunView) -> None:
     if len(scores) == len(runs.REFERENCE_METHODS):
         text = " · ".join(f"{label.split(': ')[1]} {value:.3f}" for label, value in scores.items())
         st.caption(f"Floor and ceiling on this data (dashed on the MCC curve): {text}.")
+        return
+    if CLASS:  # no buttons for the room
         return
     left, right = st.columns([3, 2], vertical_alignment="center")
     if pending:
@@ -504,9 +522,17 @@ def _figures(key: tuple, _view: RunView) -> dict:
     return panels
 
 
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _class_figures(key: tuple, _view: RunView) -> dict:
+    """The presentation panels of one evaluation sized for a projector (class mode)."""
+    return {name: figures.projector(fig, CLASS_SCALE) for name, fig in _figures(key, _view).items()}
+
+
 def _presentation(view: RunView) -> None:
-    """Four large panels in a 2 x 2 grid, each with one line saying what to look for."""
-    panels = _figures(_evaluation_key(view, LAYOUTS[0]), view)
+    """Four large panels in a 2 x 2 grid, each with one line saying what to look for (class mode: projector-sized,
+    with image downloads)."""
+    key = _evaluation_key(view, LAYOUTS[0])
+    panels = _class_figures(key, view) if CLASS else _figures(key, view)
     order = [k for k in ("graphs", "entanglement", "corr", "curves") if k in panels]
     captions = dict(figures.PANEL_CAPTIONS)
     if not methods.of_config(view.config).learns_graph:
@@ -520,6 +546,9 @@ def _presentation(view: RunView) -> None:
         for col, key in zip(st.columns(2, gap="medium"), order[start : start + 2], strict=False):
             col.plotly_chart(panels[key], key=f"big-{key}", config=PLOT_CONFIG)
             col.caption(captions[key])
+            if CLASS:
+                with col:
+                    figure_downloads(panels[key], f"{view.run_id}-{key}", key=f"train-dl-{key}")
 
 
 def _all_panels(view: RunView) -> None:
@@ -575,21 +604,24 @@ if run_id:
             st.rerun()  # the run ended: redraw once without the timer
 
     live_view()
+elif CLASS:
+    st.info(f"Class mode shows one run: open `/train?run=<run id>&{CLASS_PARAM}={CLASS_VALUE}` (ids: Runs page).")
 else:
     st.info(f"Configure a run above and press Start. Training runs on {device_label()}.")
 
-with new_run_box:
-    form = None
-    with st.expander("New run", expanded=run_id is None):
-        try:
-            form = _config_form()
-        except Exception as exc:  # noqa: BLE001 - configuration must never show a traceback
-            st.error(escape_markdown(f"Cannot build the form: {exc}"))
-    if form is not None:
-        try:
-            new_id = _start(form)
-        except (ValueError, JobLimitError, OSError) as exc:
-            st.error(escape_markdown(str(exc)))
-        else:
-            st.query_params["run"] = new_id
-            st.rerun()  # redraw with the form folded away: the live view starts at the top of the page
+if not CLASS:  # class mode: the run only, no form
+    with new_run_box:
+        form = None
+        with st.expander("New run", expanded=run_id is None):
+            try:
+                form = _config_form()
+            except Exception as exc:  # noqa: BLE001 - configuration must never show a traceback
+                st.error(escape_markdown(f"Cannot build the form: {exc}"))
+        if form is not None:
+            try:
+                new_id = _start(form)
+            except (ValueError, JobLimitError, OSError) as exc:
+                st.error(escape_markdown(str(exc)))
+            else:
+                st.query_params["run"] = new_id
+                st.rerun()  # redraw with the form folded away: the live view starts at the top of the page

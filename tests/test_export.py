@@ -137,3 +137,39 @@ def test_images_of_two_runs_come_from_one_browser_session(runs_dir, monkeypatch)
     assert not [n for n in files if n.endswith(".html")]
     assert all(files[n].startswith(PNG_MAGIC) for n in pngs)
     assert any(text.startswith("run 1/2, panel") for text in texts)
+
+
+# ---------------------------------------------------------------- one figure on click (class mode downloads)
+
+
+def _small_figure():
+    from mechsparse import figures
+
+    return figures.projector(figures.pattern_figure(np.eye(3, dtype=bool)))
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None and shutil.which("google-chrome") is None, reason="no browser")
+def test_render_image_draws_one_figure_as_png_and_svg():
+    assert export.render_image(_small_figure(), "png").startswith(PNG_MAGIC)
+    assert b"<svg" in export.render_image(_small_figure(), "svg")[:200]
+
+
+def test_render_image_says_in_one_line_why_it_cannot(no_kaleido_browser):
+    pytest.importorskip("kaleido.errors")  # the fixture's error class lives there; `import kaleido` does not load it
+    with pytest.raises(ValueError, match="cannot render the figure as PNG: no browser here") as err:
+        export.render_image(_small_figure(), "png")
+    assert "\n" not in str(err.value)
+    with pytest.raises(ValueError, match="png, svg"):
+        export.render_image(_small_figure(), "jpeg")
+
+
+def test_a_run_with_a_timeline_exports_it(runs_dir):
+    from mechsparse.timeline import Timeline, save_timeline
+
+    run_id = _saved_run("replayable", temporal=False)
+    recorded = Timeline()
+    recorded.add(20, 1.0, {"mcc": 0.5}, edge_probs_a=np.full((3, 2), 0.5))
+    save_timeline(runs.run_path(run_id), recorded)
+    files = export.export_files(run_id, images=False)
+    assert files["timeline.npz"] == (runs.run_path(run_id) / "timeline.npz").read_bytes()
+    assert "timeline.npz" not in export.export_files(_saved_run("old", temporal=False), images=False)

@@ -236,3 +236,48 @@ def _figure(chart):
     import plotly.graph_objects as go
 
     return go.Figure(json.loads(chart.proto.spec))
+
+
+# ---------------------------------------------------------------- replay: any run's timeline, played in the browser
+
+
+def _replay_chart(at: AppTest):
+    charts = [c for c in at.get("plotly_chart") if c.key == "replay"]
+    return _figure(charts[0]) if charts else None
+
+
+def test_replay_plays_the_first_selected_run(saved_runs):
+    at = _page(run=saved_runs[1])
+    assert not at.exception and not at.error
+    assert at.selectbox(key="runs_replay").value == saved_runs[1]
+    fig = _replay_chart(at)
+    steps = [str(s) for s in runs.load_timeline(saved_runs[1]).steps]
+    assert [f.name for f in fig.frames] == steps and [s.label for s in fig.layout.sliders[0].steps] == steps
+    assert fig.layout.annotations[-1].text == "MCC over steps"
+    at.radio(key="runs_replay_metric").set_value("shd_a").run()
+    assert _replay_chart(at).layout.annotations[-1].text == "SHD Ga over steps"
+
+
+def test_replay_follows_the_selection_until_another_run_is_chosen(saved_runs):
+    first, second = saved_runs
+    at = _page(run=first)
+    at.multiselect(key="runs_selected").set_value([second]).run()
+    assert at.selectbox(key="runs_replay").value == second  # followed the selection
+    at.selectbox(key="runs_replay").set_value(first).run()
+    at.multiselect(key="runs_selected").set_value([second, first]).run()
+    assert at.selectbox(key="runs_replay").value == first  # chosen by hand: kept
+    assert not at.exception and _replay_chart(at) is not None
+
+
+def test_replay_defaults_to_the_newest_run_without_a_selection(saved_runs):
+    at = _page()
+    assert not at.exception
+    newest = str(runs.list_runs()["run"].iloc[0])
+    assert at.selectbox(key="runs_replay").value == newest
+
+
+def test_a_run_without_a_timeline_gets_a_note(runs_dir):
+    at = _page(run=_fake_run("old", temporal=False))  # written without training: like a run from before timelines
+    assert not at.exception and not at.error
+    assert _replay_chart(at) is None
+    assert any("No replay for this run: it has no timeline.npz" in c.value for c in at.caption)

@@ -251,3 +251,28 @@ def test_twenty_latents_reasons_stay_short() -> None:
         spec = graphs.random_graph(20, 20, density=0.3, temporal=True, seed=seed)
         report = theory.analyse(spec.ga, spec.gz)
         assert max(len(r) for r in report.reasons) < 260
+
+
+# ---------------------------------------------------------------- what "identified" assumes (the page's expander)
+
+
+def test_conditions_markdown_lists_every_condition_and_the_meaning() -> None:
+    text = theory.conditions_markdown()
+    plain = text.replace("\\_", "_")
+    for condition in theory.IDENTIFIED_CONDITIONS:
+        assert f"- {condition}" in plain
+    assert theory.IDENTIFIED_MEANING in plain
+    assert re.search(r"(?<!\\)_", text) is None  # no bare underscore may open italics
+    joined = " ".join(theory.IDENTIFIED_CONDITIONS)
+    for needed in ("diffeomorphism", "conditionally independent", "Sufficient influence", "Infinite data",
+                   "learned dz equals the true dz", "no denser than the true graph"):  # fmt: skip
+        assert needed in joined
+    assert "permutation" in theory.IDENTIFIED_MEANING and "element-wise" in theory.IDENTIFIED_MEANING
+    assert "MCC below 1 does not contradict" in theory.IDENTIFIED_MEANING
+
+
+def test_reading_guide_says_c_is_an_upper_bound_in_terms_of_the_matched_latent() -> None:
+    text = theory.reading_markdown().replace("\\_", "_")
+    assert "ẑ_j, the learned latent matched to z_j" in text
+    assert "twins may be mixed, not that they will be" in text and "upper bound" in text
+    assert "depend on z_j" not in text

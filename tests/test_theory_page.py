@@ -1,12 +1,13 @@
 """AppTest for the Theory page (run through app.py, as a user opens it)."""
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from mechsparse import figures, graphs
+from mechsparse import export, figures, graphs, theory
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -166,6 +167,73 @@ def test_random_graph_controls() -> None:
     assert at.session_state["graphs"].dz == 4  # the last valid graph stays
 
 
+def test_the_verdict_comes_with_what_identified_assumes() -> None:
+    """ "Identified" is a theorem with conditions: every condition is listed in an expander right under the verdict."""
+    at = open_app(graphs.encode(graphs.preset("teach-nested")))
+    labels = [e.label for e in at.expander]
+    assert labels[0] == "What 'identified' assumes"
+    text = " ".join(m.value for m in at.expander[0].markdown).replace("\\_", "_")
+    for condition in theory.IDENTIFIED_CONDITIONS:
+        assert condition in text
+    assert theory.IDENTIFIED_MEANING in text
+    assert labels[1] == "How to read this"
+    assert "twins may be mixed, not that they will be" in at.expander[1].markdown[0].value
+
+
+def _class_mode(g: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    if g is not None:
+        at.query_params["g"] = g
+    at.query_params["mode"] = "class"
+    return at.run()
+
+
+def test_class_mode_shows_the_verdict_and_projector_figures_without_controls(monkeypatch) -> None:
+    rendered = []
+    monkeypatch.setattr(export, "render_image", lambda fig, fmt: rendered.append(fmt) or b"")
+    spec = graphs.preset("teach-nested")
+    at = _class_mode(graphs.encode(spec))
+    assert not at.exception and not at.error
+    assert not at.selectbox and not at.number_input and not at.get("button_group") and not at.dataframe
+    assert not at.button and not at.toggle and not at.slider
+    assert "partial: z2 identified; z1 may mix with ẑ2" in verdict(at)
+    assert [e.label for e in at.expander][0] == "What 'identified' assumes"
+    assert any("z1 is not identified" in m.value for m in at.markdown)
+    assert not any("Share this exact graph" in m.value for m in at.markdown)
+    charts = at.get("plotly_chart")
+    assert len(charts) == 3  # Ga, C, drawing
+    sizes = [json.loads(c.proto.spec)["layout"]["font"]["size"] for c in charts]
+    assert all(size > figures.PLOTLY_FONT_SIZE for size in sizes)  # projector-sized
+    downloads = at.get("download_button")
+    assert [d.proto.label for d in downloads] == ["PNG", "SVG"] * 3
+    assert not rendered  # images are rendered on click only
+    assert at.query_params["mode"] == "class" and at.query_params["g"] == graphs.encode(spec)
+    assert any(h.proto.body.startswith("<style>") for h in at.get("html"))  # the sidebar is hidden, fonts enlarged
+
+
+def test_class_mode_without_a_link_shows_the_default_preset_and_writes_its_link() -> None:
+    at = _class_mode()
+    assert not at.exception
+    default = graphs.preset(graphs.DEFAULT_PRESET)
+    assert at.session_state["graphs"] == default
+    assert at.query_params["g"] == graphs.encode(default) and at.query_params["mode"] == "class"
+    assert "complete disentanglement" in verdict(at)
+
+
+def test_class_mode_follows_the_link_within_a_session() -> None:
+    """A lesson that links to another graph in class mode shows that graph, even after the page showed another."""
+    at = _class_mode("a1.1")
+    assert "{z1, z2} twins" in verdict(at)
+    at.query_params["g"] = graphs.encode(graphs.preset("teach-complete"))
+    at.run()
+    assert "complete disentanglement" in verdict(at)
+
+
+def test_normal_mode_has_no_style_and_no_downloads() -> None:
+    at = open_app()
+    assert not at.get("html") and not at.get("download_button")
+
+
 def test_graph_survives_a_visit_to_another_page() -> None:
     at = open_app("a1.1")
     at.switch_page("pages/data.py").run()
@@ -259,3 +327,43 @@ def test_drawing_of_presets_names_its_edge_kinds(name: str) -> None:
     }
     nodes, edges = _drawing(fig)
     assert len(edges) == spec.n_edges
+
+
+# ---------------------------------------------------------------- class mode: figures for a projector
+
+
+@pytest.mark.parametrize("name", ["teach-combined", "action-nondiag"])
+def test_projector_scales_fonts_and_height_and_leaves_its_input_alone(name: str) -> None:
+    spec = graphs.preset(name)
+    report = theory.analyse(spec.ga, spec.gz)
+    for fig in (figures.pattern_figure(report.pattern, report.twins), figures.graph_heatmap(spec.ga, "a")):
+        before = json.loads(fig.to_json())
+        big = figures.projector(fig, scale=1.5)
+        assert json.loads(fig.to_json()) == before  # a copy: the cached original is shared
+        assert big.layout.title.font.size == round(fig.layout.title.font.size * 1.5)
+        assert big.layout.font.size == round(figures.PLOTLY_FONT_SIZE * 1.5)
+        assert big.layout.xaxis.title.font.size > figures.PLOTLY_FONT_SIZE
+        assert big.layout.yaxis.tickfont.size > (fig.layout.yaxis.tickfont.size or figures.PLOTLY_FONT_SIZE)
+        assert big.layout.height == round(fig.layout.height * 1.5)
+    curves = figures.training_curves(None)
+    big = figures.projector(curves)
+    expected = [round((a.font.size or figures.PLOTLY_FONT_SIZE) * 1.4) for a in curves.layout.annotations]
+    assert [a.font.size for a in big.layout.annotations] == expected
+
+
+def test_projector_zooms_the_drawing_whole() -> None:
+    """The node-link drawing has a fixed size in pixel coordinates: zoomed whole, its geometry still holds (no edge
+    through a node, arrowheads at the node borders) and the larger labels stay inside the larger nodes."""
+    spec = graphs.random_graph(12, 7, density=0.6, temporal=True, seed=1)
+    fig = figures.node_link_figure(spec.ga, spec.gz)
+    big = figures.projector(fig)
+    assert big.layout.width == round(fig.layout.width * 1.4) and big.layout.height == round(fig.layout.height * 1.4)
+    nodes, edges = _drawing(big)
+    for start, end, head in edges:
+        target = next(r for c, r in nodes.values() if np.allclose(c, end))
+        assert head["standoff"] == pytest.approx(target)
+        for centre, r in nodes.values():
+            if not (np.allclose(centre, start) or np.allclose(centre, end)):
+                assert _segment_distance(centre, start, end) > r + 1
+    label_size = next(tr.textfont.size for tr in big.data if tr.mode == "markers+text")
+    assert label_size == round(11 * 1.4) and next(r for _, r in nodes.values()) >= 1.2 * label_size

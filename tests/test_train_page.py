@@ -281,3 +281,46 @@ def test_one_click_adds_the_floor_and_ceiling_to_a_runs_charts(runs_dir):
     again.run()
     assert any("Floor and ceiling on this data" in c.value for c in again.caption)
     assert not [b for b in again.button if b.key == "add-references"]
+
+
+def _finished_run(name: str) -> str:
+    """A short run trained here, to completion, in the test's runs folder."""
+    from mechsparse import graphs, runner, runs, synthetic
+    from mechsparse.training import default_config
+
+    ds = synthetic.generate(graphs.preset("teach-nested"), 600, seed=0, name="teach-nested")
+    cfg = default_config(ds, max_steps=20, batch_size=64, eval_every=10, eval_samples=200, device="cpu")
+    folder = runs.create_run(ds, cfg, name)
+    runner.train_run(folder)
+    return folder.name
+
+
+def test_class_mode_shows_the_runs_panels_and_nothing_to_press(runs_dir, monkeypatch):
+    from mechsparse import export
+
+    rendered = []
+    monkeypatch.setattr(export, "render_image", lambda fig, fmt: rendered.append(fmt) or b"")
+    run_id = _finished_run("class")
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params["run"] = run_id
+    at.query_params["mode"] = "class"
+    at.run()
+    assert not at.exception and not at.error
+    assert run_id in " ".join(m.value for m in at.markdown)
+    charts = {c.key for c in at.get("plotly_chart")}
+    assert charts == {"big-graphs", "big-entanglement", "big-corr", "big-curves"}
+    sizes = [json.loads(c.proto.spec)["layout"]["font"]["size"] for c in at.get("plotly_chart")]
+    assert all(size > 15 for size in sizes)  # projector-sized (the presentation panels use 15)
+    assert {"MCC", "R_con", "SHD"} <= {m.label for m in at.metric}
+    assert not at.button and not at.get("button_group") and not at.selectbox and not at.number_input
+    assert not at.expander  # no New run form
+    assert [d.proto.label for d in at.get("download_button")] == ["PNG", "SVG"] * 4
+    assert not rendered  # nothing is rendered until a download is clicked
+
+
+def test_class_mode_without_a_run_says_which_link_to_use(runs_dir):
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params["mode"] = "class"
+    at.run()
+    assert not at.exception and not at.expander and not at.button
+    assert len(at.info) == 1 and "/train?run=<run id>&mode=class" in at.info[0].value
