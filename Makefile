@@ -39,7 +39,7 @@ lint: install-dev
 test: install-dev chromium lint
 	$(BIN)/python -m pytest
 
-# Rebuild the Lessons page's recorded runs (mechsparse/recorded/): about ten minutes on a 2-core laptop.
+# Rebuild the Lessons page's recorded runs (mechsparse/recorded/): about 11 minutes on a 2-core laptop.
 lessons: install
 	$(BIN)/python -m mechsparse record-lessons --workers 2
 
