@@ -166,8 +166,12 @@ _PRESETS: dict[str, tuple[str, object]] = {
         "3 latents in a temporal chain with self-loops: parents alone or children alone leave a pair, both: complete",
         lambda: (None, np.array([[1, 0, 0], [1, 1, 0], [0, 1, 1]])),
     ),
+    "teach-together": (
+        "3 latents, 2 actions and time: Ga alone identifies none, Gz alone only z1, both together all three",
+        lambda: (np.array([[0, 1], [1, 1], [1, 1]]), np.array([[1, 1, 1], [1, 1, 0], [1, 0, 1]])),
+    ),
     "teach-combined": (
-        "2 latents: one action drives both (twins) but Gz breaks the tie: complete only together",
+        "2 latents: one action drives both (twins by Ga alone), and Gz breaks the tie",
         lambda: (np.array([[1], [1]]), np.array([[1, 0], [1, 1]])),
     ),
 }

@@ -126,6 +126,13 @@ RECIPES: dict[str, Recipe] = {
             40000,
             400,
         ),
+        _recipe(
+            "teach-together",
+            "teach-together, actions and time both sparse (identified only together)",
+            "teach-together",
+            6000,
+            50,
+        ),
         _recipe("teach-combined", "teach-combined, actions and time both sparse", "teach-combined", 6000, 50),
     )
 }

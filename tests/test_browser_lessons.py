@@ -94,11 +94,11 @@ def test_a_class_mode_link_opens_a_chapter_without_controls(app_url: str, page) 
 
 
 def test_train_it_yourself_opens_the_live_run_on_the_train_page(app_url: str, page) -> None:
-    chapter = next(c for c in lessons.load_chapters() if "teach-combined" in c.replays)
+    chapter = next(c for c in lessons.load_chapters() if "teach-together" in c.replays)
     page.goto(f"{app_url}/lessons?chapter={chapter.number}")
     _title(page, chapter).wait_for(timeout=60_000)
     _main(page).get_by_role("button", name="Train it yourself").click()
-    page.wait_for_url(re.compile(r"/train\?run=.*teach-combined"), timeout=60_000)
+    page.wait_for_url(re.compile(r"/train\?run=.*teach-together"), timeout=60_000)
     stop = _main(page).get_by_role("button", name="Stop", exact=True)
     stop.wait_for(timeout=60_000)
     stop.click()

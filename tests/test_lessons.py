@@ -196,3 +196,12 @@ def test_strength_figure_marks_the_true_edge_count():
     fig = lesson_figures.strength_figure(points, 20)
     assert list(fig.data[0].x) == [5.0, 20.0]
     assert any("true edges 20" in (a.text or "") for a in fig.layout.annotations)
+
+
+def test_teach_together_needs_both_graphs_as_lesson_6_says():
+    spec = graphs.preset("teach-together")
+    assert theory.identified_latents(theory.consistency_pattern(spec.ga, None)) == []
+    assert theory.identified_latents(theory.consistency_pattern(None, spec.gz)) == [0]
+    assert theory.is_complete(theory.consistency_pattern(spec.ga, spec.gz))
+    combined = graphs.preset("teach-combined")  # its Gz alone already identifies both, as the lesson says
+    assert theory.is_complete(theory.consistency_pattern(None, combined.gz))

@@ -121,12 +121,12 @@ def test_train_it_yourself_starts_the_recipe_as_a_live_run(runs_dir, monkeypatch
     started, opened = [], []
     monkeypatch.setattr(type(job_registry()), "start", lambda self, run_id: started.append(run_id))
     monkeypatch.setattr(st, "switch_page", lambda page, query_params=None: opened.append((page, query_params)))
-    chapter = next(c for c in lessons.load_chapters() if "teach-combined" in c.replays)
+    chapter = next(c for c in lessons.load_chapters() if "teach-together" in c.replays)
     at = _page(chapter=chapter.number)
-    at.number_input(key=f"lesson_seed_{chapter.number}_teach-combined").set_value(4)
+    at.number_input(key=f"lesson_seed_{chapter.number}_teach-together").set_value(4)
     next(b for b in at.button if b.label == "Train it yourself").click()
     at.run()
     assert len(started) == 1 and opened == [("pages/train.py", {"run": started[0]})]
     config = __import__("json").loads((runs_dir / started[0] / "config.json").read_text())
     assert config["config"]["seed"] == 4 and config["meta"]["source"] == "lessons"
-    assert config["config"]["max_steps"] == lessons.RECIPES["teach-combined"].options["max_steps"]
+    assert config["config"]["max_steps"] == lessons.RECIPES["teach-together"].options["max_steps"]
