@@ -205,3 +205,10 @@ def test_teach_together_needs_both_graphs_as_lesson_6_says():
     assert theory.is_complete(theory.consistency_pattern(spec.ga, spec.gz))
     combined = graphs.preset("teach-combined")  # its Gz alone already identifies both, as the lesson says
     assert theory.is_complete(theory.consistency_pattern(None, combined.gz))
+
+
+def test_display_maths_stays_on_one_line():
+    """Streamlit's Markdown renders a $$...$$ block that spans lines as raw red text: keep each on one line."""
+    for ch in lessons.load_chapters():
+        for line in ch.body.splitlines():
+            assert line.count("$$") in (0, 2), f"{ch.source}: {line[:60]}"
