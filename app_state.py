@@ -78,14 +78,32 @@ def plain_markdown(text: str) -> str:
     return text.replace("_", "\\_")
 
 
-def graph_editor(g: np.ndarray, kind: str, key: str) -> np.ndarray:
-    """A checkbox matrix for Ga (kind 'a') or Gz ('z'), rows = child latents; returns the edited 0/1 matrix."""
+EDITOR_HELP = {
+    "a": "**Ga**: tick a cell when action a_l (column) drives latent z_i (row)",
+    "z": "**Gz**: tick a cell when z_t-1,j (column, primed) drives z_t,i (row)",
+}
+
+
+def _graph_editor(g: np.ndarray, kind: str, key: str) -> np.ndarray:
+    """A checkbox matrix for Ga (kind 'a') or Gz ('z'), rows = child latents, under a line saying what a ticked cell
+    means; returns the edited 0/1 matrix."""
+    st.markdown(EDITOR_HELP[kind])
     rows = figures.latent_labels(g.shape[0])
     cols = figures.latent_labels(g.shape[1], "a") if kind == "a" else [f"{r}'" for r in rows]
     df = pd.DataFrame(g.astype(bool), index=rows, columns=cols)
     config = {c: st.column_config.CheckboxColumn(c, width="small") for c in cols}
     out = st.data_editor(df, key=key, column_config=config, num_rows="fixed")
     return out.fillna(False).to_numpy(dtype=np.int8)
+
+
+def edit_graphs(spec: graphs.GraphSpec, key: str) -> graphs.GraphSpec:
+    """A _graph_editor for each graph spec has; returns the edited graphs. ``key`` is a template with {kind}
+    ('a' or 'z'), so each editor has its own widget key."""
+    edited = {kind: None for kind in ("a", "z")}
+    for kind, g in (("a", spec.ga), ("z", spec.gz)):
+        if g is not None:
+            edited[kind] = _graph_editor(g, kind, key.format(kind=kind))
+    return graphs.GraphSpec(ga=edited["a"], gz=edited["z"])
 
 
 def escape_markdown(text: object) -> str:

@@ -15,9 +15,9 @@ import streamlit as st
 
 from app_state import (
     class_mode,
+    edit_graphs,
     escape_markdown,
     figure_downloads,
-    graph_editor,
     job_registry,
     plain_markdown,
     use_app_navigation,
@@ -137,15 +137,7 @@ def graph_controls(ch: lessons.Chapter) -> graphs.GraphSpec:
                 _put_graph(ch, wanted)
                 st.rerun()
         with st.expander("Edit the graph"):
-            ver = ss.get(EDIT_VERSION_KEY, 0)
-            new_ga = new_gz = None
-            if spec.ga is not None:
-                st.markdown("**Ga**: tick a cell when action a_l (column) drives latent z_i (row)")
-                new_ga = graph_editor(spec.ga, "a", f"lesson_ga_{ch.number}_{ver}")
-            if spec.gz is not None:
-                st.markdown("**Gz**: tick a cell when z_t-1,j (column, primed) drives z_t,i (row)")
-                new_gz = graph_editor(spec.gz, "z", f"lesson_gz_{ch.number}_{ver}")
-            edited = graphs.GraphSpec(ga=new_ga, gz=new_gz)
+            edited = edit_graphs(spec, f"lesson_g{{kind}}_{ch.number}_{ss.get(EDIT_VERSION_KEY, 0)}")
             if edited != spec:
                 ss.setdefault(GRAPH_KEY, {})[ch.number] = edited  # no version bump: keep the editor's own state
                 spec = edited
@@ -153,9 +145,8 @@ def graph_controls(ch: lessons.Chapter) -> graphs.GraphSpec:
     return spec
 
 
-def verdict(spec: graphs.GraphSpec) -> theory.TheoryReport:
+def verdict(report: theory.TheoryReport) -> None:
     """The theory's verdict, its conditions and the reasons, latent by latent."""
-    report = theory.analyse(spec.ga, spec.gz)
     if report.complete:
         st.success("**Complete disentanglement**: every latent is identified (C is the identity).")
     else:
@@ -163,14 +154,13 @@ def verdict(spec: graphs.GraphSpec) -> theory.TheoryReport:
     with st.expander("What 'identified' assumes"):
         st.markdown(theory.conditions_markdown())
     st.markdown("\n".join(f"- {plain_markdown(r)}" for r in report.reasons))
-    return report
 
 
 def figure_graph(ch: lessons.Chapter) -> None:
     spec = graph_controls(ch)
+    report = theory.analyse(spec.ga, spec.gz)
     left, right = st.columns([7, 5], gap="large")
     with left:
-        report = theory.analyse(spec.ga, spec.gz)
         h = int(min(max(120 + 30 * max(spec.dz, spec.da), 300), 440))
         panels = [figures.graph_heatmap(g, k, height=h) for k, g in (("a", spec.ga), ("z", spec.gz)) if g is not None]
         panels.append(figures.pattern_figure(report.pattern, report.twins, height=h))
@@ -178,7 +168,7 @@ def figure_graph(ch: lessons.Chapter) -> None:
             with col:
                 show(fig, f"fig-{ch.number}-{name}", f"lesson{ch.number}-{name}")
     with right:
-        verdict(spec)
+        verdict(report)
 
 
 def figure_parts(ch: lessons.Chapter) -> None:
@@ -201,7 +191,7 @@ def figure_parts(ch: lessons.Chapter) -> None:
         st.markdown(f"**z{latent + 1}**")
         st.markdown("\n".join(f"- {plain_markdown(t)}" for t in lesson_figures.family_text(spec, latent)))
     with right:
-        verdict(spec)
+        verdict(theory.analyse(spec.ga, spec.gz))
 
 
 def figure_ambiguity(ch: lessons.Chapter) -> None:
@@ -263,7 +253,7 @@ def figure_twins(ch: lessons.Chapter) -> None:
             spec = graph_controls(ch)
             report = theory.analyse(spec.ga, spec.gz)
             show(figures.pattern_figure(report.pattern, report.twins, height=400), f"fig-{ch.number}-blocks", "C")
-            verdict(spec)
+            verdict(report)
 
 
 def figure_strength(ch: lessons.Chapter) -> None:

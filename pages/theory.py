@@ -22,9 +22,9 @@ from app_state import (
     THEORY_READY_KEY,
     THEORY_VERSION_KEY,
     class_mode,
+    edit_graphs,
     escape_markdown,
     figure_downloads,
-    graph_editor,
     plain_markdown,
     use_app_navigation,
 )
@@ -168,14 +168,7 @@ def _controls() -> object:
         c2.toggle("use Gz (z_t-1 → z_t)", key="theory_use_gz", on_change=_on_resize)
         spec = ss[GRAPHS_KEY]
         ver = ss[THEORY_VERSION_KEY]
-        new_ga = new_gz = None
-        if spec.ga is not None:
-            st.markdown("**Ga**: tick a cell when action a_l (column) drives latent z_i (row)")
-            new_ga = graph_editor(spec.ga, "a", f"theory_ga_{ver}")
-        if spec.gz is not None:
-            st.markdown("**Gz**: tick a cell when z_t-1,j (column, primed) drives z_t,i (row)")
-            new_gz = graph_editor(spec.gz, "z", f"theory_gz_{ver}")
-        edited = graphs.GraphSpec(ga=new_ga, gz=new_gz)
+        edited = edit_graphs(spec, f"theory_g{{kind}}_{ver}")
         if edited != spec:
             _set_spec(edited, sync_widgets=False)
     return showing
