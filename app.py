@@ -2,16 +2,17 @@
 
 import streamlit as st
 
-from app_state import GRAPHS_KEY, apply_class_mode, device_label, job_registry
-from mechsparse import graphs
+from app_state import GRAPHS_KEY, apply_class_mode, class_mode, device_label, job_registry
+from mechsparse.theory import graphs
 
-st.set_page_config(page_title="mechsparse", layout="wide")
+CLASS = class_mode()  # ?mode=class: a page for a projector, without navigation, sidebar or controls
+st.set_page_config(page_title="mechsparse", layout="wide", initial_sidebar_state="collapsed" if CLASS else "auto")
 
 # The embedded default: every page finds a graph, even before the Theory page has run.
 if GRAPHS_KEY not in st.session_state:
     st.session_state[GRAPHS_KEY] = graphs.preset(graphs.DEFAULT_PRESET)
 
-THEORY = st.Page("pages/theory.py", title="Theory", url_path="theory")
+THEORY = st.Page("views/theory.py", title="Theory", url_path="theory")
 
 
 def _home() -> None:
@@ -25,12 +26,13 @@ nav = st.navigation(
     [
         st.Page(_home, title="Home", default=True, visibility="hidden"),
         THEORY,
-        st.Page("pages/data.py", title="Data", url_path="data"),
-        st.Page("pages/train.py", title="Train", url_path="train"),
-        st.Page("pages/runs.py", title="Runs", url_path="runs"),
-        st.Page("pages/paper.py", title="Paper", url_path="paper"),
-        st.Page("pages/lessons.py", title="Lessons", url_path="lessons"),
-    ]
+        st.Page("views/data.py", title="Data", url_path="data"),
+        st.Page("views/train.py", title="Train", url_path="train"),
+        st.Page("views/runs.py", title="Runs", url_path="runs"),
+        st.Page("views/paper.py", title="Paper", url_path="paper"),
+        st.Page("views/lessons.py", title="Lessons", url_path="lessons"),
+    ],
+    position="hidden" if CLASS else "sidebar",  # class mode: Streamlit's own way to show no navigation
 )
 
 SIDEBAR_REFRESH_SECONDS = 1.0  # the Train page's own refresh, so the two never disagree for long
@@ -47,10 +49,11 @@ def active_runs() -> None:
             st.markdown(f"- [{view.run_id}](/train?run={view.run_id}) · {view.status} · step {step:,}")
 
 
-with st.sidebar:
-    st.markdown(f"**Device:** {device_label()}")
-    active_runs()
-    st.caption("mechsparse: which latents mechanism sparsity can disentangle, and learning them live.")
+if not CLASS:  # with nothing in it and no navigation, Streamlit shows no sidebar at all
+    with st.sidebar:
+        st.markdown(f"**Device:** {device_label()}")
+        active_runs()
+        st.caption("mechsparse: which latents mechanism sparsity can disentangle, and learning them live.")
 
-apply_class_mode()  # ?mode=class: no sidebar or navigation, large type (for a projector)
+apply_class_mode()  # ?mode=class: large type (for a projector)
 nav.run()

@@ -13,11 +13,12 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 import torch
-from streamlit.runtime.pages_manager import PagesManager
 
-from mechsparse import export, figures, graphs
-from mechsparse.jobs import JobRegistry
-from mechsparse.sweep import GridRegistry
+from mechsparse.figures import plots
+from mechsparse.reproduce.sweep import GridRegistry
+from mechsparse.runs import export
+from mechsparse.runs.jobs import JobRegistry
+from mechsparse.theory import graphs
 
 # Session-state keys shared by pages and app.py (widget keys stay beside their widgets).
 GRAPHS_KEY = "graphs"  # GraphSpec shown on the Theory page
@@ -37,8 +38,6 @@ _MARKDOWN_SPECIAL = set("\\`*_[]()<>#|~$:!{}=")
 CLASS_PARAM, CLASS_VALUE = "mode", "class"
 # Injected as a style-only st.html, which Streamlit puts in its event container: no blank space on the page.
 CLASS_CSS = """<style>
-[data-testid="stSidebar"], [data-testid="stSidebarNav"], [data-testid="stExpandSidebarButton"],
-[data-testid="stSidebarCollapseButton"], [data-testid="stTopNav"] { display: none !important; }
 [data-testid="stMainBlockContainer"] { padding-top: 2.5rem; }
 [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li,
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { font-size: 1.3rem; }
@@ -65,7 +64,7 @@ def grid_registry() -> GridRegistry:
 
 @st.cache_resource(max_entries=16, show_spinner=False)
 def _thumbnail(graph_code: str):
-    return figures.graph_thumbnail(graphs.decode(graph_code))
+    return plots.graph_thumbnail(graphs.decode(graph_code))
 
 
 def graph_thumbnail(spec: graphs.GraphSpec):
@@ -88,8 +87,8 @@ def _graph_editor(g: np.ndarray, kind: str, key: str) -> np.ndarray:
     """A checkbox matrix for Ga (kind 'a') or Gz ('z'), rows = child latents, under a line saying what a ticked cell
     means; returns the edited 0/1 matrix."""
     st.markdown(EDITOR_HELP[kind])
-    rows = figures.latent_labels(g.shape[0])
-    cols = figures.latent_labels(g.shape[1], "a") if kind == "a" else [f"{r}'" for r in rows]
+    rows = plots.latent_labels(g.shape[0])
+    cols = plots.latent_labels(g.shape[1], "a") if kind == "a" else [f"{r}'" for r in rows]
     df = pd.DataFrame(g.astype(bool), index=rows, columns=cols)
     config = {c: st.column_config.CheckboxColumn(c, width="small") for c in cols}
     out = st.data_editor(df, key=key, column_config=config, num_rows="fixed")
@@ -123,23 +122,14 @@ def device_label() -> str:
     return "CPU"
 
 
-def use_app_navigation() -> None:
-    """Call first in every page. A fresh server whose first request is a deep link (/train?run=...) runs the page
-    through Streamlit's legacy pages/ mode, without app.py; switch that mode off and rerun so app.py's
-    st.navigation (layout, sidebar) takes over."""
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
-
-
 def class_mode() -> bool:
     """The page is shown to a room (?mode=class): no controls, large type, projector-sized figures."""
     return st.query_params.get(CLASS_PARAM) == CLASS_VALUE
 
 
 def apply_class_mode() -> None:
-    """In class mode, hide the sidebar, its expand control and the page navigation, and enlarge the type (app.py
-    calls this before running the page)."""
+    """In class mode, enlarge the type (app.py calls this before running the page; it hides the navigation and
+    the sidebar itself, with st.navigation(position="hidden") and an empty sidebar)."""
     if class_mode():
         st.html(CLASS_CSS)
 

@@ -36,9 +36,10 @@ OVERRIDES = {"none": {"method": "sparse", "sparsity": "none"}}
 
 
 def paper_numbers(dataset: str, method: str) -> tuple[float | None, float | None] | None:
-    """The paper's MCC and R_con (mean over 5 seeds; mechsparse.published, from PAPER_RESULTS.md) for a cell: the
-    constraint at the bound nearest the true edge count, the unregularised model, or a baseline at its defaults."""
-    from mechsparse import graphs, published
+    """The paper's MCC and R_con (mean over 5 seeds; mechsparse.reproduce.published, from PAPER_RESULTS.md) for a cell:
+    the constraint at the bound nearest the true edge count, the unregularised model, or a baseline at its defaults."""
+    from mechsparse.reproduce import published
+    from mechsparse.theory import graphs
 
     name = published.paper_dataset(dataset)
     if name is None:
@@ -57,7 +58,9 @@ def run_one(dataset: str, method: str, seed: int, data_seed: int, seconds: float
     """Train one cell in this process and describe it (the subprocess side)."""
     import torch
 
-    from mechsparse import graphs, synthetic, training
+    from mechsparse.data import synthetic
+    from mechsparse.learning import training
+    from mechsparse.theory import graphs
 
     torch.set_num_threads(1)
     metric, n, budget = DATASETS[dataset]

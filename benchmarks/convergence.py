@@ -91,7 +91,9 @@ def run_one(case: str, seed: int, seconds: float, threads: int, device: str, dat
     """Train one case for ``seconds`` of training time and describe how it went (runs in the subprocess)."""
     import torch
 
-    from mechsparse import graphs, synthetic, training
+    from mechsparse.data import synthetic
+    from mechsparse.learning import training
+    from mechsparse.theory import graphs
 
     torch.set_num_threads(threads)
     spec = CASES[case]

@@ -12,7 +12,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mechsparse import graphs, synthetic  # noqa: E402
+from mechsparse.data import synthetic  # noqa: E402
+from mechsparse.theory import graphs
 
 CASES = [  # (preset, n, kind, t)
     ("action-nondiag", 100_000, None, None),

@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import load_results  # noqa: E402
-from mechsparse import expectations, graphs  # noqa: E402
+from mechsparse.learning import expectations  # noqa: E402
+from mechsparse.theory import graphs  # noqa: E402
 
 DEFAULT_FILES = [
     "benchmarks/results/cpu-2core-temporal.jsonl",

@@ -1,6 +1,6 @@
 """Does watching a run live slow it down? Steps/s of the same run, headless vs watched in a real browser.
 
-Headless: the run goes through mechsparse.jobs exactly as in the app (snapshots published every 0.5 s), with no
+Headless: the run goes through mechsparse.runs.jobs exactly as in the app (snapshots published every 0.5 s), with no
 page attached. Watched: `streamlit run app.py` serves the Train page to headless Debian chromium, the run is
 started from the form and the page stays open (live refresh every second) until it ends. Both use the same
 preset, seed, sample count and time limit; the two are alternated `--repeats` times.
@@ -31,16 +31,18 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 
 def headless(preset: str, n: int, seconds: float, runs_dir: Path) -> float:
     os.environ["MECHSPARSE_RUNS_DIR"] = str(runs_dir)
-    from mechsparse import graphs, runs, synthetic
-    from mechsparse.jobs import JobRegistry
-    from mechsparse.training import default_config
+    from mechsparse.data import synthetic
+    from mechsparse.learning.training import default_config
+    from mechsparse.runs import store
+    from mechsparse.runs.jobs import JobRegistry
+    from mechsparse.theory import graphs
 
     ds = synthetic.generate(graphs.preset(preset), n, seed=0, name=preset)
     cfg = default_config(ds, max_seconds=seconds, seed=0)
-    run_id = runs.create_run(ds, cfg, f"{preset}-headless").name
+    run_id = store.create_run(ds, cfg, f"{preset}-headless").name
     job = JobRegistry().start(run_id)
     job.join()
-    return runs.load_run(run_id).summary["steps_per_second"]
+    return store.load_run(run_id).summary["steps_per_second"]
 
 
 def watched(preset: str, n: int, seconds: float, runs_dir: Path) -> float:

@@ -20,7 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from mechsparse import figures, graphs, lessons, recordings, synthetic, timeline, training
+from mechsparse.data import synthetic
+from mechsparse.figures import plots
+from mechsparse.learning import timeline, training
+from mechsparse.teaching import lessons, recordings
+from mechsparse.theory import graphs
 
 
 def _recorded() -> list[dict]:
@@ -30,7 +34,7 @@ def _recorded() -> list[dict]:
         if rec is None:
             continue
         start = time.perf_counter()
-        fig = figures.replay_figure(rec.timeline, rec.truth, metric="mcc")
+        fig = plots.replay_figure(rec.timeline, rec.truth, metric="mcc")
         build = time.perf_counter() - start
         size = sum(p.stat().st_size for p in (lessons.RECORDED_DIR / name).iterdir())
         rows.append(

@@ -27,8 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mechsparse import synthetic, theory
-from mechsparse.data import Dataset, validate_arrays
+from mechsparse.data import synthetic
+from mechsparse.data.dataset import Dataset, validate_arrays
+from mechsparse.theory import identifiability
 
 if __package__ in (None, ""):  # run as a file: make the repository root importable for `benchmarks.common`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -85,8 +86,8 @@ def hub_graph(rng: np.random.Generator, dz: int, hubs: int = 2, reach: float = 0
 
 def identified(g: np.ndarray, kind: str) -> bool:
     """Whether the theory guarantees complete disentanglement (consistency pattern = identity)."""
-    c = theory.consistency_pattern(ga=g) if kind == "action" else theory.consistency_pattern(gz=g)
-    return theory.is_complete(c)
+    c = identifiability.consistency_pattern(ga=g) if kind == "action" else identifiability.consistency_pattern(gz=g)
+    return identifiability.is_complete(c)
 
 
 def draw_identified(draw: Callable[[], np.ndarray], kind: str) -> np.ndarray:
@@ -411,7 +412,7 @@ def run_one(
     """Train on one case for ``seconds`` of training time and describe how it went (runs in the subprocess)."""
     import torch
 
-    from mechsparse import training
+    from mechsparse.learning import training
 
     torch.set_num_threads(threads)
     wall = time.perf_counter()

@@ -2,6 +2,6 @@
 
 import sys
 
-from mechsparse.cli import main
+from mechsparse.cli.main import main
 
 sys.exit(main())

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from mechsparse import exercises, lessons
+from mechsparse.teaching import exercises, lessons
 
 pytestmark = pytest.mark.browser
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from mechsparse import graphs
+from mechsparse.theory import graphs
 
 pytestmark = pytest.mark.browser
 

@@ -8,9 +8,9 @@ import sys
 import numpy as np
 import pytest
 
-from mechsparse import graphs
-from mechsparse.cli import main
-from mechsparse.data import load_dataset
+from mechsparse.cli.main import main
+from mechsparse.data.dataset import load_dataset
+from mechsparse.theory import graphs
 
 
 def test_generate_writes_the_preset_dataset(tmp_path, capsys):

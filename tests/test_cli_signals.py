@@ -10,8 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from mechsparse import runs
-from mechsparse.jobs import JobRegistry
+from mechsparse.runs import store
+from mechsparse.runs.jobs import JobRegistry
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,7 +48,7 @@ def _resume_in_app(run_id: str, steps_before: int) -> None:
     job.stop()
     job.join(60)
     assert job.view().status == "stopped", job.view().message
-    assert runs.load_run(run_id).summary["steps"] > steps_before
+    assert store.load_run(run_id).summary["steps"] > steps_before
 
 
 def test_sigterm_saves_a_stopped_run_that_the_app_resumes(runs_dir):
@@ -58,7 +58,7 @@ def test_sigterm_saves_a_stopped_run_that_the_app_resumes(runs_dir):
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 143, err
     assert "Traceback" not in err and "SIGTERM" in err
-    rec = runs.load_run(run_id)
+    rec = store.load_run(run_id)
     assert rec.status == "stopped" and rec.shown_status() == "stopped" and rec.meta["source"] == "cli"
     _resume_in_app(run_id, rec.summary["steps"])
 
@@ -66,10 +66,10 @@ def test_sigterm_saves_a_stopped_run_that_the_app_resumes(runs_dir):
 def test_a_killed_cli_run_is_interrupted_not_starting_forever(runs_dir):
     proc = _start_cli(runs_dir)
     run_id = _wait_for_steps(runs_dir, proc, 20)
-    assert runs.load_run(run_id).shown_status() == "running elsewhere"
+    assert store.load_run(run_id).shown_status() == "running elsewhere"
     proc.kill()
     proc.communicate(timeout=30)
-    rec = runs.load_run(run_id)
+    rec = store.load_run(run_id)
     assert rec.status == "running" and rec.shown_status() == "interrupted"
-    assert (runs.run_path(run_id) / "checkpoint.pt").exists()
+    assert (store.run_path(run_id) / "checkpoint.pt").exists()
     _resume_in_app(run_id, rec.summary["steps"])

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from mechsparse import cli
+from mechsparse.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_theory(args: list[str], capsys: pytest.CaptureFixture) -> tuple[int, str, str]:
     try:
-        code = cli.main(["theory", *args])
+        code = main.main(["theory", *args])
     except SystemExit as exc:  # argparse usage errors
         code = exc.code
     out, err = capsys.readouterr()

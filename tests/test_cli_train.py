@@ -7,9 +7,11 @@ import pandas as pd
 import pytest
 import torch
 
-from mechsparse import data as data_mod
-from mechsparse import graphs, synthetic, training
-from mechsparse.cli import main
+from mechsparse.cli.main import main
+from mechsparse.data import dataset as data_mod
+from mechsparse.data import synthetic
+from mechsparse.learning import training
+from mechsparse.theory import graphs
 
 
 def test_train_preset_writes_files_and_beats_the_starting_mcc(tmp_path, capsys):

@@ -8,9 +8,10 @@ import zipfile
 import numpy as np
 import pytest
 
-from mechsparse import data, graphs
-from mechsparse.data import Dataset, load_dataset, save_dataset
-from mechsparse.synthetic import generate
+from mechsparse.data import dataset
+from mechsparse.data.dataset import Dataset, load_dataset, save_dataset
+from mechsparse.data.synthetic import generate
+from mechsparse.theory import graphs
 
 SMALL = graphs.preset("teach-combined")  # 2 latents, 1 action, a temporal graph
 
@@ -26,7 +27,7 @@ def _small(with_z: bool = True) -> Dataset:
 
 
 def _same(a: Dataset, b: Dataset) -> None:
-    for key in data.ALLOWED_KEYS:
+    for key in dataset.ALLOWED_KEYS:
         left, right = getattr(a, key), getattr(b, key)
         assert (left is None) == (right is None), key
         if left is not None:
@@ -45,7 +46,7 @@ def test_round_trip_through_a_path(tmp_path):
 
 def test_round_trip_through_bytes_and_a_file_object():
     ds = _small(with_z=False)
-    raw = data.dataset_bytes(ds)
+    raw = dataset.dataset_bytes(ds)
     _same(ds, load_dataset(raw))
     _same(ds, load_dataset(io.BytesIO(raw)))
     assert not load_dataset(raw).has_ground_truth
@@ -170,7 +171,7 @@ def test_rejects_a_single_npy_array():
 
 
 def test_rejects_a_damaged_archive():
-    raw = data.dataset_bytes(_small())
+    raw = dataset.dataset_bytes(_small())
     msg = _reject(raw[: len(raw) // 2], "npz")
     assert "archive" in msg
 

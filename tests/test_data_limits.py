@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mechsparse import data, graphs
-from mechsparse.data import load_dataset, validate_arrays
+from mechsparse.data import dataset
+from mechsparse.data.dataset import load_dataset, validate_arrays
+from mechsparse.theory import graphs
 
 
 def _npy_header(shape: tuple[int, ...], descr: str = "<f4", fortran: bool = False) -> bytes:
@@ -72,7 +73,7 @@ def test_a_tiny_file_declaring_a_huge_array_is_refused_before_allocating():
 
 def test_a_compressed_zero_file_above_the_size_limit_is_refused_before_decoding():
     shape = (1_100_000, 1, 128)  # 563 MB of float32 zeros: above MAX_DATASET_BYTES, within rows and dx
-    assert np.prod(shape) * 4 > data.MAX_DATASET_BYTES
+    assert np.prod(shape) * 4 > dataset.MAX_DATASET_BYTES
     buf = io.BytesIO()
     zf = zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
     with zf, zf.open("x.npy", "w", force_zip64=True) as out:  # streamed: the array never exists in the test
@@ -109,7 +110,7 @@ def test_too_many_actions_are_refused():
 
 
 def test_too_many_rows_are_refused():
-    _reject(_zip({"x.npy": _npy_header((data.MAX_ROWS + 1, 1, 1))}), "'x'", "rows")
+    _reject(_zip({"x.npy": _npy_header((dataset.MAX_ROWS + 1, 1, 1))}), "'x'", "rows")
 
 
 def test_a_header_declaring_less_data_than_the_member_holds_is_damaged():
@@ -162,7 +163,7 @@ def test_float32_arrays_in_memory_are_used_as_they_are():
 def test_the_limits_are_stated_in_the_readme():
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     assert "Dataset files and their limits" in readme
-    for number in (f"{data.MAX_ROWS:,}", f"{data.MAX_DX:,}", f"{data.MAX_DATASET_BYTES // 2**20} MiB"):
+    for number in (f"{dataset.MAX_ROWS:,}", f"{dataset.MAX_DX:,}", f"{dataset.MAX_DATASET_BYTES // 2**20} MiB"):
         assert number in readme, number
 
 
@@ -174,7 +175,7 @@ def test_an_archive_with_a_huge_table_of_contents_is_refused_before_zipfile_read
     read_directory = []
     monkeypatch.setattr(zipfile.ZipFile, "_RealGetContents", lambda self: read_directory.append(1))
     with pytest.raises(ValueError, match="lists .* bytes of entries"):
-        data.load_dataset(buf.getvalue())
+        dataset.load_dataset(buf.getvalue())
     assert not read_directory  # refused from the end record alone
 
 
@@ -183,4 +184,4 @@ def test_zip64_archives_still_load():
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", allowZip64=True) as zf, zf.open("x.npy", "w", force_zip64=True) as out:
         np.lib.format.write_array(out, x)
-    np.testing.assert_array_equal(data.load_dataset(buf.getvalue()).x, x)
+    np.testing.assert_array_equal(dataset.load_dataset(buf.getvalue()).x, x)

@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from mechsparse import data, graphs, synthetic
+from mechsparse.data import dataset, synthetic
+from mechsparse.theory import graphs
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "data.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "views" / "data.py")
 
 
 @pytest.fixture
@@ -46,7 +47,7 @@ def test_generate_stores_the_dataset_and_shows_the_preview(at):
     at.button(key="data_generate").click().run()
     assert not at.exception and not at.error
     ds = at.session_state["dataset"]
-    assert isinstance(ds, data.Dataset)
+    assert isinstance(ds, dataset.Dataset)
     assert ds.info["preset"] == graphs.DEFAULT_PRESET and ds.n == 10_000 and ds.info["kind"] == "action"
     assert any("Train page will use this dataset" in s.value for s in at.success)
     charts = at.get("plotly_chart")
@@ -149,7 +150,7 @@ def test_upload_without_z_is_accepted_as_no_ground_truth(at):
 
 
 def test_upload_round_trip_of_a_generated_file(at):
-    raw = data.dataset_bytes(synthetic.generate(graphs.preset("teach-nested"), 300, seed=1, name="nested"))
+    raw = dataset.dataset_bytes(synthetic.generate(graphs.preset("teach-nested"), 300, seed=1, name="nested"))
     _upload(at, "nested.npz", raw)
     ds = at.session_state["dataset"]
     assert ds.has_ground_truth and ds.ga.shape == (2, 2)

@@ -9,8 +9,8 @@ import sys
 import numpy as np
 import pytest
 
-from mechsparse import evaluation, metrics
-from mechsparse.evaluation import (
+from mechsparse.learning import evaluation, metrics
+from mechsparse.learning.evaluation import (
     Evaluation,
     LossMeter,
     Metrics,
@@ -20,11 +20,11 @@ from mechsparse.evaluation import (
     progress_fraction,
     seconds_left,
 )
-from mechsparse.training import annealed_bound
+from mechsparse.learning.training import annealed_bound
 
 
 def test_evaluation_does_not_import_torch():
-    code = "import sys, mechsparse.evaluation; assert 'torch' not in sys.modules"
+    code = "import sys, mechsparse.learning.evaluation; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

@@ -1,4 +1,4 @@
-"""mechsparse.exercises: same (kind, seed) -> same exercise; the expected answers are what theory says; grading."""
+"""teaching.exercises: same (kind, seed) -> same exercise; the expected answers are what theory says; grading."""
 
 import re
 from itertools import permutations
@@ -8,9 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mechsparse import exercises, theory
-from mechsparse.exercises import Exercise, grade, make
-from mechsparse.graphs import GraphSpec
+from mechsparse.teaching import exercises
+from mechsparse.teaching.exercises import Exercise, grade, make
+from mechsparse.theory import identifiability
+from mechsparse.theory.graphs import GraphSpec
 
 SEEDS = st.integers(0, exercises.MAX_SEED)
 KINDS = st.sampled_from(list(exercises.KINDS))
@@ -18,7 +19,7 @@ FAST = settings(max_examples=25, deadline=None)
 
 
 def _identified(spec: GraphSpec) -> set[int]:
-    return set(theory.identified_latents(theory.consistency_pattern(spec.ga, spec.gz)))
+    return set(identifiability.identified_latents(identifiability.consistency_pattern(spec.ga, spec.gz)))
 
 
 def _same_up_to_latents(truth: GraphSpec, g: GraphSpec) -> bool:
@@ -147,7 +148,7 @@ def test_identified_matches_theory_and_names_the_difference(seed: int, flip: int
     g = grade(ex, list(ex.expected ^ {i}))
     assert not g.correct
     assert g.summary.startswith("Not quite:") and f"z{i + 1} is" in g.summary
-    assert g.reasons == theory.latent_reasons(ex.truth.ga, ex.truth.gz)
+    assert g.reasons == identifiability.latent_reasons(ex.truth.ga, ex.truth.gz)
 
 
 def test_identified_wording() -> None:
@@ -166,7 +167,7 @@ def test_identified_wording() -> None:
 @given(SEEDS)
 def test_twins_match_theory_and_are_not_trivial(seed: int) -> None:
     ex = make("twins", seed)
-    classes = theory.twin_classes(theory.consistency_pattern(ex.truth.ga, ex.truth.gz))
+    classes = identifiability.twin_classes(identifiability.consistency_pattern(ex.truth.ga, ex.truth.gz))
     assert _partition(ex.expected) == {frozenset(c) for c in classes}
     assert len(classes) >= 2 and max(len(c) for c in classes) >= 2
 
@@ -220,7 +221,7 @@ def test_break_options_are_the_absent_edges_and_graded_by_theory(seed: int) -> N
         assert g.correct == breaks
         assert g.reasons[0].startswith(f"After adding {label}, z{k + 1} is")
         after = _with_edge(truth, label)
-        assert g.reasons[1:] == theory.latent_reasons(after.ga, after.gz)
+        assert g.reasons[1:] == identifiability.latent_reasons(after.ga, after.gz)
         if not breaks:
             assert g.summary.startswith("Not quite:") and label in g.summary and "still identified" in g.summary
         verdicts.append(breaks)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from mechsparse import expectations, graphs
+from mechsparse.learning import expectations
+from mechsparse.theory import graphs
 
 
 def test_shipped_figures_name_real_presets_and_their_sources():

@@ -11,9 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mechsparse import export, graphs, runs, synthetic
-from mechsparse.evaluation import Snapshot
-from mechsparse.training import default_config
+from mechsparse.data import synthetic
+from mechsparse.learning.evaluation import Snapshot
+from mechsparse.learning.training import default_config
+from mechsparse.runs import export, store
+from mechsparse.theory import graphs
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -40,10 +42,10 @@ def _snapshot(*, temporal: bool) -> Snapshot:
 def _saved_run(name: str, *, temporal: bool) -> str:
     preset = "teach-combined" if temporal else "teach-nested"
     ds = synthetic.generate(graphs.preset(preset), 100, t=2 if temporal else 1, seed=0, name=name)
-    folder = runs.create_run(ds, default_config(ds, sparsity="constraint", device="cpu"), name)
-    runs.save_snapshot(folder, _snapshot(temporal=temporal))
-    runs.write_history(folder, [{"step": 20, "mcc": 0.5, "loss": 2.0}, {"step": 40, "mcc": 0.9, "loss": 1.0}])
-    runs.update_summary(folder, status="finished")
+    folder = store.create_run(ds, default_config(ds, sparsity="constraint", device="cpu"), name)
+    store.save_snapshot(folder, _snapshot(temporal=temporal))
+    store.write_history(folder, [{"step": 20, "mcc": 0.5, "loss": 2.0}, {"step": 40, "mcc": 0.9, "loss": 1.0}])
+    store.update_summary(folder, status="finished")
     return folder.name
 
 
@@ -143,9 +145,9 @@ def test_images_of_two_runs_come_from_one_browser_session(runs_dir, monkeypatch)
 
 
 def _small_figure():
-    from mechsparse import figures
+    from mechsparse.figures import plots
 
-    return figures.projector(figures.pattern_figure(np.eye(3, dtype=bool)))
+    return plots.projector(plots.pattern_figure(np.eye(3, dtype=bool)))
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None and shutil.which("google-chrome") is None, reason="no browser")
@@ -164,12 +166,12 @@ def test_render_image_says_in_one_line_why_it_cannot(no_kaleido_browser):
 
 
 def test_a_run_with_a_timeline_exports_it(runs_dir):
-    from mechsparse.timeline import Timeline, save_timeline
+    from mechsparse.learning.timeline import Timeline, save_timeline
 
     run_id = _saved_run("replayable", temporal=False)
     recorded = Timeline()
     recorded.add(20, 1.0, {"mcc": 0.5}, edge_probs_a=np.full((3, 2), 0.5))
-    save_timeline(runs.run_path(run_id), recorded)
+    save_timeline(store.run_path(run_id), recorded)
     files = export.export_files(run_id, images=False)
-    assert files["timeline.npz"] == (runs.run_path(run_id) / "timeline.npz").read_bytes()
+    assert files["timeline.npz"] == (store.run_path(run_id) / "timeline.npz").read_bytes()
     assert "timeline.npz" not in export.export_files(_saved_run("old", temporal=False), images=False)

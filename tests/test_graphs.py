@@ -1,4 +1,4 @@
-"""mechsparse.graphs: validation, presets, random graphs, resizing, the URL text encoding."""
+"""mechsparse.theory.graphs: validation, presets, random graphs, resizing, the URL text encoding."""
 
 import re
 
@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mechsparse import graphs
-from mechsparse.graphs import GraphSpec
+from mechsparse.theory import graphs
+from mechsparse.theory.graphs import GraphSpec
 
 # Edge counts from REFERENCE.md (the authors' graphs).
 PAPER_EDGES = {

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mechsparse import grids
+from mechsparse.reproduce import grids
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "grids" / "example.toml"
 

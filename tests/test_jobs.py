@@ -6,9 +6,11 @@ import time
 
 import pytest
 
-from mechsparse import data, graphs, runs, synthetic
-from mechsparse.jobs import JobLimitError, JobRegistry
-from mechsparse.training import default_config
+from mechsparse.data import dataset, synthetic
+from mechsparse.learning.training import default_config
+from mechsparse.runs import store
+from mechsparse.runs.jobs import JobLimitError, JobRegistry
+from mechsparse.theory import graphs
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +23,7 @@ def _config(ds, **kw):
 
 
 def _new(ds, config):
-    return runs.create_run(ds, config, ds.name).name
+    return store.create_run(ds, config, ds.name).name
 
 
 def _wait(predicate, timeout=60.0):
@@ -46,10 +48,10 @@ def test_job_runs_to_the_end_and_saves_its_folder(runs_dir, tiny):
     view = job.view()
     assert view.status == "finished", view.message
     assert view.snapshot.step == 60 and view.device == "cpu"
-    folder = runs.run_path(run_id)
+    folder = store.run_path(run_id)
     for name in ("config.json", "summary.json", "history.csv", "checkpoint.pt", "snapshot.npz", "dataset.npz"):
         assert (folder / name).exists(), name
-    rec = runs.load_run(run_id)
+    rec = store.load_run(run_id)
     assert rec.status == "finished" and rec.summary["steps"] == 60 and rec.summary["mcc"] is not None
     assert len(rec.history) >= 3
 
@@ -64,27 +66,27 @@ def test_pause_resume_stop(runs_dir, tiny):
     paused_at = _step(job)
     time.sleep(0.4)
     assert _step(job) == paused_at
-    assert runs.load_run(run_id).status == "paused"  # pausing saves the run
+    assert store.load_run(run_id).status == "paused"  # pausing saves the run
     job.resume()
     assert _wait(lambda: _step(job) > paused_at + 5)
     job.stop()
     job.join(30)
     assert job.view().status == "stopped"
-    assert runs.load_run(run_id).status == "stopped"
+    assert store.load_run(run_id).status == "stopped"
 
 
 def test_crash_stays_inside_its_job(runs_dir, tiny):
     registry = JobRegistry(max_concurrent=2)
-    no_graphs = data.Dataset(x=tiny.x, a=tiny.a, name="no-graphs")  # oracle masks need true graphs: fails
+    no_graphs = dataset.Dataset(x=tiny.x, a=tiny.a, name="no-graphs")  # oracle masks need true graphs: fails
     bad_cfg = _config(no_graphs, masks="oracle", max_steps=50, dz=2)
     good_cfg = _config(tiny, max_steps=40)
-    bad = registry.start(runs.create_run(no_graphs, bad_cfg, "bad").name)
+    bad = registry.start(store.create_run(no_graphs, bad_cfg, "bad").name)
     good = registry.start(_new(tiny, good_cfg))
     bad.join(60)
     good.join(120)
     assert bad.view().status == "failed"
     assert "\n" not in bad.view().message and "oracle" in bad.view().message
-    assert runs.load_run(bad.run_id).status == "failed"
+    assert store.load_run(bad.run_id).status == "failed"
     assert good.view().status == "finished"
 
 
@@ -109,13 +111,13 @@ def test_stopped_run_resumes_from_disk_in_a_new_registry(runs_dir, tiny):
     assert _wait(lambda: _step(job) > 10)
     job.stop()
     job.join(30)
-    stopped_at = runs.load_run(run_id).summary["steps"]
+    stopped_at = store.load_run(run_id).summary["steps"]
     assert stopped_at > 10
     again = JobRegistry().start(run_id, resume=True, publish_every=0.0)
     assert _wait(lambda: _step(again) > stopped_at)
     again.stop()
     again.join(30)
-    assert runs.load_run(run_id).summary["steps"] > stopped_at
+    assert store.load_run(run_id).summary["steps"] > stopped_at
 
 
 def test_two_apps_never_train_one_run(runs_dir, tiny):
@@ -125,7 +127,7 @@ def test_two_apps_never_train_one_run(runs_dir, tiny):
     try:
         assert _wait(lambda: _step(first) > 3)
         other_app = JobRegistry()
-        assert runs.load_run(run_id).shown_status() == "running elsewhere"  # not 'interrupted': no Resume offered
+        assert store.load_run(run_id).shown_status() == "running elsewhere"  # not 'interrupted': no Resume offered
         with pytest.raises(JobLimitError, match="already training"):
             other_app.start(run_id, resume=True)
     finally:
@@ -142,18 +144,18 @@ def test_deleting_a_training_run_stops_its_worker_and_it_stays_deleted(runs_dir,
     job = JobRegistry().start(run_id, publish_every=0.0)
     assert _wait(lambda: _step(job) > 3)
     with pytest.raises(ValueError, match="stop it before deleting"):
-        runs.delete_run(run_id)  # the library refuses while the lock is held
-    shutil.rmtree(runs.run_path(run_id))  # a user removes the folder by hand anyway
+        store.delete_run(run_id)  # the library refuses while the lock is held
+    shutil.rmtree(store.run_path(run_id))  # a user removes the folder by hand anyway
     job.join(30)
     assert not job.alive and "deleted" in job.view().message
     time.sleep(0.5)
-    assert not runs.run_path(run_id).exists() and runs.list_runs().empty
+    assert not store.run_path(run_id).exists() and store.list_runs().empty
 
 
 def test_start_needs_a_created_run(runs_dir):
     with pytest.raises(ValueError, match="no config or dataset"):
         JobRegistry().start("never-created")
-    assert not runs.run_path("never-created").exists()
+    assert not store.run_path("never-created").exists()
 
 
 def test_a_spare_worker_takes_the_next_job_and_is_replaced(runs_dir, tiny, tmp_path, monkeypatch):
@@ -167,7 +169,7 @@ def test_a_spare_worker_takes_the_next_job_and_is_replaced(runs_dir, tiny, tmp_p
     assert job._process.pid == spare_pid
     job.join(120)
     assert job.view().status == "finished", job.view().message
-    assert runs.load_run(run_id).summary["steps"] == 40
+    assert store.load_run(run_id).summary["steps"] == 40
     assert _wait(lambda: registry._spare is not None and registry._spare[0].pid != spare_pid, 30)
     spare = registry._spare[0]
     registry.stop_all()

@@ -8,7 +8,9 @@ import json
 import numpy as np
 import pytest
 
-from mechsparse import cli, exercises, graphs, lesson_figures, lessons, recordings, theory
+from mechsparse.cli.main import main
+from mechsparse.teaching import exercises, lesson_figures, lessons, recordings
+from mechsparse.theory import graphs, identifiability
 
 HEADER = '+++\ntitle = "T"\nsummary = "S"\nfigure = "ambiguity"\n+++\nSome text.\n'
 
@@ -134,7 +136,7 @@ def test_a_damaged_recording_is_one_line(tmp_path, monkeypatch):
 
 
 def test_record_lessons_command_refuses_an_unknown_recipe(capsys):
-    assert cli.main(["record-lessons", "--only", "nope", "--out", "/tmp/unused"]) == 2
+    assert main.main(["record-lessons", "--only", "nope", "--out", "/tmp/unused"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: unknown recorded run 'nope'") and "\n" not in err
 
@@ -179,8 +181,10 @@ def test_the_parts_of_c_and_them_together():
     parts = lesson_figures.pattern_parts(spec)
     assert [t for t, _ in parts][-1].startswith("C")
     together = np.logical_and.reduce([c for _, c in parts[:-1]])
-    assert np.array_equal(together, parts[-1][1]) and theory.is_complete(parts[-1][1])
-    assert not theory.is_complete(parts[0][1]) and not theory.is_complete(parts[1][1])  # each alone leaves a pair
+    assert np.array_equal(together, parts[-1][1]) and identifiability.is_complete(parts[-1][1])
+    assert not identifiability.is_complete(parts[0][1]) and not identifiability.is_complete(
+        parts[1][1]
+    )  # each alone leaves a pair
     assert lesson_figures.family_text(spec, 0) == [
         "temporal parents (z_t-1 → z1): z1",
         "temporal children (z1 → z_t+1): z1, z2",
@@ -200,11 +204,11 @@ def test_strength_figure_marks_the_true_edge_count():
 
 def test_teach_together_needs_both_graphs_as_lesson_6_says():
     spec = graphs.preset("teach-together")
-    assert theory.identified_latents(theory.consistency_pattern(spec.ga, None)) == []
-    assert theory.identified_latents(theory.consistency_pattern(None, spec.gz)) == [0]
-    assert theory.is_complete(theory.consistency_pattern(spec.ga, spec.gz))
+    assert identifiability.identified_latents(identifiability.consistency_pattern(spec.ga, None)) == []
+    assert identifiability.identified_latents(identifiability.consistency_pattern(None, spec.gz)) == [0]
+    assert identifiability.is_complete(identifiability.consistency_pattern(spec.ga, spec.gz))
     combined = graphs.preset("teach-combined")  # its Gz alone already identifies both, as the lesson says
-    assert theory.is_complete(theory.consistency_pattern(None, combined.gz))
+    assert identifiability.is_complete(identifiability.consistency_pattern(None, combined.gz))
 
 
 def test_display_maths_stays_on_one_line():

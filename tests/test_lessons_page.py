@@ -10,9 +10,10 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from app_state import job_registry
-from mechsparse import exercises, export, lessons, recordings
+from mechsparse.runs import export
+from mechsparse.teaching import exercises, lessons, recordings
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "lessons.py")
+PAGE = str(Path(__file__).resolve().parent.parent / "views" / "lessons.py")
 
 
 def _page(**params) -> AppTest:
@@ -126,7 +127,7 @@ def test_train_it_yourself_starts_the_recipe_as_a_live_run(runs_dir, monkeypatch
     at.number_input(key=f"lesson_seed_{chapter.number}_teach-together").set_value(4)
     next(b for b in at.button if b.label == "Train it yourself").click()
     at.run()
-    assert len(started) == 1 and opened == [("pages/train.py", {"run": started[0]})]
+    assert len(started) == 1 and opened == [("views/train.py", {"run": started[0]})]
     config = __import__("json").loads((runs_dir / started[0] / "config.json").read_text())
     assert config["config"]["seed"] == 4 and config["meta"]["source"] == "lessons"
     assert config["config"]["max_steps"] == lessons.RECIPES["teach-together"].options["max_steps"]

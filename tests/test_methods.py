@@ -7,12 +7,14 @@ import numpy as np
 import pytest
 import torch
 
-from mechsparse import graphs, methods, synthetic, training
-from mechsparse.methods.pcl import PCL
-from mechsparse.methods.slowvae import gaussian_laplace_kl
-from mechsparse.methods.tcvae import kl_decomposition
-from mechsparse.objective import Batch
-from mechsparse.training import Trainer
+from mechsparse.data import synthetic
+from mechsparse.learning import methods, training
+from mechsparse.learning.methods.pcl import PCL
+from mechsparse.learning.methods.slowvae import gaussian_laplace_kl
+from mechsparse.learning.methods.tcvae import kl_decomposition
+from mechsparse.learning.objective import Batch
+from mechsparse.learning.training import Trainer
+from mechsparse.theory import graphs
 
 BASELINES = [m for m in methods.METHOD_NAMES if m != methods.SPARSE]
 
@@ -203,12 +205,12 @@ def test_baselines_ignore_the_sparsity_settings_and_default_to_their_budgets(tem
 
 
 def test_a_baseline_run_is_labelled_and_listed_by_its_method(action, runs_dir):
-    from mechsparse import runs
+    from mechsparse.runs import store
 
-    folder = runs.create_run(action, _cfg(action, method="ivae", seed=3), "teach-complete")
-    assert runs.load_run(folder.name, arrays=False).label == "teach-complete-ivae-s3"
-    sparse = runs.create_run(action, _cfg(action), "teach-complete")
-    table = runs.list_runs().set_index("run")
+    folder = store.create_run(action, _cfg(action, method="ivae", seed=3), "teach-complete")
+    assert store.load_run(folder.name, arrays=False).label == "teach-complete-ivae-s3"
+    sparse = store.create_run(action, _cfg(action), "teach-complete")
+    table = store.list_runs().set_index("run")
     assert table.loc[folder.name, "method"] == "iVAE" and table.loc[folder.name, "mode"] == ""
     assert table.loc[sparse.name, "method"] == "Sparse VAE" and table.loc[sparse.name, "mode"] == "constraint"
     assert methods.of_config({}).name == "sparse"  # runs saved before methods existed
@@ -216,47 +218,47 @@ def test_a_baseline_run_is_labelled_and_listed_by_its_method(action, runs_dir):
 
 
 def test_panels_of_a_method_without_a_graph_say_so_and_keep_the_rest(action):
-    from mechsparse import figures
+    from mechsparse.figures import plots
 
     tr = Trainer(action, _cfg(action, method="ivae"))
     tr.step()
     snap = tr.snapshot()
-    big = figures.presentation_panels(snap, action.graphs, None, no_graph="iVAE", has_elbo=True)
+    big = plots.presentation_panels(snap, action.graphs, None, no_graph="iVAE", has_elbo=True)
     assert set(big) == {"graphs", "entanglement", "corr", "curves"}
     assert "no Ga learned (iVAE)" in big["graphs"].layout.annotations[0].text
     assert len(big["graphs"].layout.shapes) == int(action.ga.sum())  # the true edges outlined, nothing learned
-    panels = figures.run_panels(snap, action.graphs, no_graph="iVAE")
+    panels = plots.run_panels(snap, action.graphs, no_graph="iVAE")
     assert "iVAE has no graph" in panels["learned_ga"].layout.annotations[0].text
     assert {"true_ga", "coef", "corr", "pattern"} <= set(panels)
-    assert figures.curve_panels(False, True, presentation=True) == ("mcc", "elbo", "loss")
-    assert figures.curve_panels(False, False) == ("mcc", "loss")
-    assert figures.curve_panels(True, True, presentation=True) == figures.PRESENTATION_CURVES
+    assert plots.curve_panels(False, True, presentation=True) == ("mcc", "elbo", "loss")
+    assert plots.curve_panels(False, False) == ("mcc", "loss")
+    assert plots.curve_panels(True, True, presentation=True) == plots.PRESENTATION_CURVES
 
 
 def test_reference_runs_are_found_by_the_data_they_share(action, temporal, runs_dir):
-    from mechsparse import runner, runs
+    from mechsparse.runs import runner, store
 
-    assert runs.dataset_fingerprint(action) == runs.dataset_fingerprint(action.subset(np.arange(action.n)))
-    assert runs.dataset_fingerprint(action) != runs.dataset_fingerprint(temporal)
-    main = runs.create_run(action, _cfg(action), "teach-complete")
-    data_id = runs.load_run(main.name, arrays=False).meta["data_id"]
-    assert runs.reference_runs(data_id) == {}
-    floor = runs.create_run(action, _cfg(action, method="random"), "teach-complete")
-    other = runs.create_run(temporal, _cfg(temporal, method="random"), "teach-combined")
+    assert store.dataset_fingerprint(action) == store.dataset_fingerprint(action.subset(np.arange(action.n)))
+    assert store.dataset_fingerprint(action) != store.dataset_fingerprint(temporal)
+    main = store.create_run(action, _cfg(action), "teach-complete")
+    data_id = store.load_run(main.name, arrays=False).meta["data_id"]
+    assert store.reference_runs(data_id) == {}
+    floor = store.create_run(action, _cfg(action, method="random"), "teach-complete")
+    other = store.create_run(temporal, _cfg(temporal, method="random"), "teach-combined")
     for folder in (floor, other):
         runner.train_run(folder)
-    found = runs.reference_runs(data_id)
+    found = store.reference_runs(data_id)
     assert set(found) == {"random"} and found["random"].run_id == floor.name
-    assert runs.reference_runs("") == {}
+    assert store.reference_runs("") == {}
 
 
 def test_curves_draw_the_reference_lines_on_the_mcc_panel():
     import pandas as pd
 
-    from mechsparse import figures
+    from mechsparse.figures import plots
 
     history = pd.DataFrame({"step": [0, 10], "mcc": [0.4, 0.8], "r_con": [0.5, 0.9]})
-    fig = figures.training_curves(history, references={"ceiling: supervised": 0.99, "floor: random": 0.36})
+    fig = plots.training_curves(history, references={"ceiling: supervised": 0.99, "floor: random": 0.36})
     lines = [s for s in fig.layout.shapes if s.type == "line"]
     assert sorted(round(s.y0, 2) for s in lines) == [0.36, 0.99]
     texts = {a.text for a in fig.layout.annotations}
@@ -291,7 +293,7 @@ def test_supervised_loss_is_the_mean_squared_error_to_the_true_latents(action):
 
 
 def test_clamped_logsumexp_matches_torch_in_value_and_gradient():
-    from mechsparse.methods.tcvae import logsumexp
+    from mechsparse.learning.methods.tcvae import logsumexp
 
     g = torch.Generator().manual_seed(0)
     x = (torch.randn(6, 50, 4, generator=g) * torch.tensor([1.0, 30.0, 1e3, 1e4])).requires_grad_()

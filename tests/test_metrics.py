@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mechsparse import metrics
-from mechsparse.theory import consistency_pattern
+from mechsparse.learning import metrics
+from mechsparse.theory.identifiability import consistency_pattern
 
 
 def _latents(n=3000, d=4, seed=0):

@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from mechsparse.model import LEAKY_SLOPE, BatchedMLP, EdgeMask, SparseVAE, gaussian_kl
+from mechsparse.learning.model import LEAKY_SLOPE, BatchedMLP, EdgeMask, SparseVAE, gaussian_kl
 
 
 def _loop_reference(net: BatchedMLP, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

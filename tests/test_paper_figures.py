@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from mechsparse import grids, paper_figures, sweep, tables
+from mechsparse.reproduce import grids, paper_figures, sweep, tables
 
 STRENGTH = grids.builtin("strength")
 

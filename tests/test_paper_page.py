@@ -8,10 +8,11 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from app_state import grid_registry, job_registry
-from mechsparse import grids, runs, sweep
-from mechsparse.training import default_config
+from mechsparse.learning.training import default_config
+from mechsparse.reproduce import grids, sweep
+from mechsparse.runs import store
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "paper.py")
+PAGE = str(Path(__file__).resolve().parent.parent / "views" / "paper.py")
 SMALL = {
     "name": "small",
     "seeds": [0, 1],
@@ -37,7 +38,7 @@ def _finished_grid() -> sweep.GridFolder:
     for i, cell in enumerate(folder.cells()):
         run_id = folder.prepare(cell)
         score = 0.9 + 0.01 * i if cell.method.name == "constraint" else 0.7
-        runs.update_summary(runs.run_path(run_id), status="finished", mcc=score, r_con=score, shd_a=2, steps=10)
+        store.update_summary(store.run_path(run_id), status="finished", mcc=score, r_con=score, shd_a=2, steps=10)
     folder.write_results()
     return folder
 
@@ -76,7 +77,7 @@ def test_a_finished_grid_reopens_after_a_restart(runs_dir):
 def test_an_unfinished_grid_offers_resume(runs_dir):
     folder = _finished_grid()
     run_id = folder.run_ids()[folder.cells()[0].key]
-    runs.update_summary(runs.run_path(run_id), status="stopped")
+    store.update_summary(store.run_path(run_id), status="stopped")
     at = _page(grid=folder.path.name)
     assert "stopped: 3 of 4 runs finished" in at.get("progress")[0].proto.text
     assert "paper_resume" in [b.key for b in at.button]
@@ -126,12 +127,12 @@ def test_charts_without_a_browser_say_so(runs_dir, no_kaleido_browser):
 
 
 def test_a_grid_trained_by_a_terminal_offers_no_resume(runs_dir):
-    from mechsparse.runlock import RunLock
+    from mechsparse.runs.lock import RunLock
 
     folder = _finished_grid()
     run_id = folder.run_ids()[folder.cells()[0].key]
-    runs.update_summary(runs.run_path(run_id), status="running")
-    with RunLock(runs.run_path(run_id)).acquire():  # `reproduce` in a terminal trains it
+    store.update_summary(store.run_path(run_id), status="running")
+    with RunLock(store.run_path(run_id)).acquire():  # `reproduce` in a terminal trains it
         at = _page(grid=folder.path.name)
         assert "running in another process" in at.get("progress")[0].proto.text
         assert "paper_resume" not in [b.key for b in at.button]

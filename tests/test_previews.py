@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from mechsparse import graphs, previews
-from mechsparse.synthetic import generate
+from mechsparse.data import previews
+from mechsparse.data.synthetic import generate
+from mechsparse.theory import graphs
 
 SMALL = graphs.preset("teach-combined")
 

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from benchmarks import robustness
-from mechsparse import data, theory
+from mechsparse.data import dataset
+from mechsparse.theory import identifiability
 
 NAMES = list(robustness.CASES)
 N = 500
@@ -52,8 +53,8 @@ def test_shapes_dtypes_and_info_follow_the_data_contract(name, small):
         assert small.a.min() >= -2.0 and small.a.max() <= 2.0
     else:
         assert small.a is None and small.ga is None and small.gz.shape == (spec.dz, spec.dz)
-    arrays = {k: getattr(small, k) for k in data.ALLOWED_KEYS if getattr(small, k) is not None}
-    data.validate_arrays(arrays, name)  # a second pass through the contract changes nothing
+    arrays = {k: getattr(small, k) for k in dataset.ALLOWED_KEYS if getattr(small, k) is not None}
+    dataset.validate_arrays(arrays, name)  # a second pass through the contract changes nothing
     assert small.info["case"] == name and small.info["kind"] == spec.kind and small.info["seed"] == 0
     assert small.info["description"] == spec.description
     np.testing.assert_allclose(small.x.reshape(-1, spec.dx).mean(axis=0), 0.0, atol=0.01)
@@ -79,8 +80,8 @@ def test_latents_are_finite_and_of_order_one(small):
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_every_graph_gives_complete_disentanglement(name, seed):
     case = robustness.build_case(name, seed)
-    c = theory.consistency_pattern(ga=case.ga, gz=case.gz)
-    assert theory.is_complete(c)
+    c = identifiability.consistency_pattern(ga=case.ga, gz=case.gz)
+    assert identifiability.is_complete(c)
     if case.kind == "action":  # the brief's reading: distinct, non-nested action parent sets
         rows = [set(np.flatnonzero(r)) for r in case.ga]
         assert all(not rows[i] <= rows[j] for i in range(case.dz) for j in range(case.dz) if i != j)

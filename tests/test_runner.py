@@ -9,9 +9,11 @@ import shutil
 import pytest
 import torch
 
-from mechsparse import graphs, runner, runs, synthetic
-from mechsparse.runlock import RunBusyError, RunLock
-from mechsparse.training import default_config
+from mechsparse.data import synthetic
+from mechsparse.learning.training import default_config
+from mechsparse.runs import runner, store
+from mechsparse.runs.lock import RunBusyError, RunLock
+from mechsparse.theory import graphs
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +23,7 @@ def tiny():
 
 def _folder(ds, **kw):
     cfg = {"batch_size": 64, "eval_every": 20, "eval_samples": 200, "device": "cpu", "max_steps": 60, **kw}
-    return runs.create_run(ds, default_config(ds, **cfg), ds.name)
+    return store.create_run(ds, default_config(ds, **cfg), ds.name)
 
 
 def _temp_files(folder) -> list[str]:
@@ -33,7 +35,7 @@ def test_trains_a_folder_to_its_end(runs_dir, tiny):
     published = []
     outcome = runner.train_run(folder, publish=lambda *msg: published.append(msg))
     assert outcome == runner.Outcome("finished")
-    rec = runs.load_run(folder.name)
+    rec = store.load_run(folder.name)
     assert rec.status == "finished" and rec.summary["steps"] == 60 and list(rec.history["step"])[-1] == 60
     assert rec.snapshot.step == 60 and (folder / "checkpoint.pt").exists()
     assert published[0][0] == "running" and published[-1][0] == "finished" and published[-1][2].step == 60
@@ -46,21 +48,21 @@ def test_saves_periodically_and_a_stopped_run_resumes(runs_dir, tiny):
     saved_steps = []
 
     def on_step(trainer, info):
-        summary = runs.read_json(folder / "summary.json")
+        summary = store.read_json(folder / "summary.json")
         saved_steps.append(summary.get("steps"))
         if trainer.step_count >= 30:
             flag.stop("enough")
 
     assert runner.train_run(folder, control=flag, on_step=on_step, save_every=0.0).status == "stopped"
     assert saved_steps[-1] == 29  # saved at every step: a kill would have lost at most one step
-    rec = runs.load_run(folder.name)
+    rec = store.load_run(folder.name)
     assert rec.status == "stopped" and rec.summary["message"] == "enough" and rec.summary["steps"] == 30
 
     again = runner.StopFlag()
     resumed = runner.train_run(
         folder, resume=True, control=again, on_step=lambda t, i: t.step_count >= 40 and again.stop()
     )
-    assert resumed.status == "stopped" and runs.load_run(folder.name).summary["steps"] == 40
+    assert resumed.status == "stopped" and store.load_run(folder.name).summary["steps"] == 40
 
 
 def test_a_deleted_folder_stops_training_and_stays_deleted(runs_dir, tiny):
@@ -93,7 +95,7 @@ def test_a_failing_save_is_one_line_and_leaves_no_temp_file(runs_dir, tiny, monk
     monkeypatch.setattr(torch, "save", disk_full)
     outcome = runner.train_run(folder, save_every=0.0)
     assert outcome.status == "failed" and "\n" not in outcome.message and "failed writing" in outcome.message
-    assert runs.load_run(folder.name).status == "failed"
+    assert store.load_run(folder.name).status == "failed"
     assert not _temp_files(folder) and not (folder / "checkpoint.pt").exists()
 
 
@@ -102,4 +104,4 @@ def test_a_bad_config_fails_as_the_run_status(runs_dir, tiny):
     folder = _folder(no_graphs, masks="oracle", dz=2)
     outcome = runner.train_run(folder)
     assert outcome.status == "failed" and "oracle" in outcome.message
-    assert runs.load_run(folder.name).summary["message"] == outcome.message
+    assert store.load_run(folder.name).summary["message"] == outcome.message

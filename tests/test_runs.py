@@ -12,10 +12,12 @@ import sys
 import numpy as np
 import pytest
 
-from mechsparse import graphs, runs, synthetic
-from mechsparse.evaluation import Metrics, Snapshot
-from mechsparse.runlock import RunBusyError, RunLock, is_locked
-from mechsparse.training import default_config
+from mechsparse.data import synthetic
+from mechsparse.learning.evaluation import Metrics, Snapshot
+from mechsparse.learning.training import default_config
+from mechsparse.runs import store
+from mechsparse.runs.lock import RunBusyError, RunLock, is_locked
+from mechsparse.theory import graphs
 
 
 @pytest.fixture()
@@ -36,52 +38,52 @@ def _leftovers(folder) -> list[str]:
 @pytest.mark.parametrize("bad", ["", "..", "../etc", "a/b", "/abs", "x" * 200, "run id", "ok\x00", ".hidden", "ok\n"])
 def test_crafted_run_ids_are_refused(runs_dir, bad):
     with pytest.raises(ValueError, match="invalid run id"):
-        runs.run_path(bad)
+        store.run_path(bad)
 
 
 def test_error_messages_do_not_echo_huge_ids(runs_dir):
     with pytest.raises(ValueError) as info:
-        runs.run_path("x" * 100_000 + "/")
+        store.run_path("x" * 100_000 + "/")
     assert len(str(info.value)) < 200
     with pytest.raises(ValueError) as info:
-        runs.load_run("y" * 79)
+        store.load_run("y" * 79)
     assert len(str(info.value)) < 200 + len(str(runs_dir.resolve()))
 
 
 def test_run_path_stays_inside_root(runs_dir):
-    assert runs.run_path("abc-123_x").parent == runs_dir.resolve()
+    assert store.run_path("abc-123_x").parent == runs_dir.resolve()
 
 
 def test_create_load_list_delete(runs_dir, tiny_dataset, config):
-    run_id = runs.create_run(tiny_dataset, config, "teach/nested").name
-    assert runs.RUN_ID_RE.fullmatch(run_id) and "/" not in run_id
-    rec = runs.load_run(run_id)
+    run_id = store.create_run(tiny_dataset, config, "teach/nested").name
+    assert store.RUN_ID_RE.fullmatch(run_id) and "/" not in run_id
+    rec = store.load_run(run_id)
     assert rec.status == "created" and rec.config["seed"] == 3 and rec.meta["data"] == "teach/nested"
     assert rec.meta["graphs"] == graphs.encode(tiny_dataset.graphs) and rec.label == "teach/nested-constraint-s3"
     assert rec.history.empty and rec.snapshot is None and not rec.locked
-    np.testing.assert_array_equal(runs.load_dataset_of(run_id).x, tiny_dataset.x)
+    np.testing.assert_array_equal(store.load_dataset_of(run_id).x, tiny_dataset.x)
 
-    runs.write_history(runs.run_path(run_id), [{"step": 10, "mcc": 0.5}, {"step": 20, "mcc": 0.7, "shd_a": 1}])
-    runs.update_summary(runs.run_path(run_id), status="finished", mcc=0.7, steps=20)
-    table = runs.list_runs()
+    store.write_history(store.run_path(run_id), [{"step": 10, "mcc": 0.5}, {"step": 20, "mcc": 0.7, "shd_a": 1}])
+    store.update_summary(store.run_path(run_id), status="finished", mcc=0.7, steps=20)
+    table = store.list_runs()
     assert list(table["run"]) == [run_id]
     row = table.iloc[0]
     assert row["status"] == "finished" and row["mcc"] == pytest.approx(0.7) and row["mode"] == "constraint"
-    hist = runs.load_run(run_id).history
+    hist = store.load_run(run_id).history
     assert list(hist["step"]) == [10, 20] and np.isnan(hist["shd_a"][0])
 
-    runs.delete_run(run_id)
-    assert runs.list_runs().empty
+    store.delete_run(run_id)
+    assert store.list_runs().empty
     assert not _leftovers(runs_dir)
 
 
 def test_create_run_into_a_given_folder_refuses_a_used_one(tmp_path, tiny_dataset, config):
-    out = runs.create_run(tiny_dataset, config, "x", folder=tmp_path / "mine")
+    out = store.create_run(tiny_dataset, config, "x", folder=tmp_path / "mine")
     assert (out / "config.json").exists() and (out / "dataset.npz").exists()
     with pytest.raises(ValueError, match="not an empty folder"):
-        runs.create_run(tiny_dataset, config, "x", folder=out)
+        store.create_run(tiny_dataset, config, "x", folder=out)
     (tmp_path / "empty").mkdir()
-    assert (runs.create_run(tiny_dataset, config, "x", folder=tmp_path / "empty") / "config.json").exists()
+    assert (store.create_run(tiny_dataset, config, "x", folder=tmp_path / "empty") / "config.json").exists()
 
 
 def _full_disk(fd):
@@ -91,17 +93,17 @@ def _full_disk(fd):
 def test_a_failed_create_leaves_nothing(runs_dir, tiny_dataset, config, monkeypatch):
     monkeypatch.setattr(os, "fsync", _full_disk)
     with pytest.raises(OSError, match="No space"):
-        runs.create_run(tiny_dataset, config, "doomed")
+        store.create_run(tiny_dataset, config, "doomed")
     assert list(runs_dir.iterdir()) == []
 
 
 def test_writes_into_a_deleted_folder_fail_and_do_not_recreate_it(runs_dir, tiny_dataset, config):
-    folder = runs.create_run(tiny_dataset, config, "gone")
-    runs.delete_run(folder.name)
+    folder = store.create_run(tiny_dataset, config, "gone")
+    store.delete_run(folder.name)
     for write in (
-        lambda: runs.update_summary(folder, status="running"),
-        lambda: runs.write_history(folder, [{"step": 1}]),
-        lambda: runs.write_json(folder / "config.json", {}),
+        lambda: store.update_summary(folder, status="running"),
+        lambda: store.write_history(folder, [{"step": 1}]),
+        lambda: store.write_json(folder / "config.json", {}),
     ):
         with pytest.raises(FileNotFoundError):
             write()
@@ -109,19 +111,19 @@ def test_writes_into_a_deleted_folder_fail_and_do_not_recreate_it(runs_dir, tiny
 
 
 def test_a_failing_write_keeps_the_old_file_and_no_temp(runs_dir, tiny_dataset, config, monkeypatch):
-    folder = runs.create_run(tiny_dataset, config, "full")
+    folder = store.create_run(tiny_dataset, config, "full")
     before = (folder / "summary.json").read_text()
     monkeypatch.setattr(os, "fsync", _full_disk)
     with pytest.raises(OSError):
-        runs.update_summary(folder, status="running")
+        store.update_summary(folder, status="running")
     assert (folder / "summary.json").read_text() == before
     assert not _leftovers(runs_dir)
 
 
 def test_json_writes_plain_values(runs_dir):
-    folder = runs.run_path("j")
+    folder = store.run_path("j")
     folder.mkdir()
-    runs.write_summary(folder, {"mcc": np.float32(0.5), "bad": float("nan"), "arr": np.arange(2)})
+    store.write_summary(folder, {"mcc": np.float32(0.5), "bad": float("nan"), "arr": np.arange(2)})
     assert json.loads((folder / "summary.json").read_text()) == {"mcc": 0.5, "bad": None, "arr": [0, 1]}
 
 
@@ -141,9 +143,9 @@ def _snapshot(step=7) -> Snapshot:
 
 
 def test_snapshot_round_trip(runs_dir, tiny_dataset, config):
-    folder = runs.create_run(tiny_dataset, config, "snap")
-    runs.save_snapshot(folder, _snapshot())
-    back = runs.load_snapshot(folder)
+    folder = store.create_run(tiny_dataset, config, "snap")
+    store.save_snapshot(folder, _snapshot())
+    back = store.load_snapshot(folder)
     assert isinstance(back, Snapshot) and back.step == 7 and back.history == ()
     assert back.metrics == Metrics(mcc=0.9) and back.device == "cpu"
     np.testing.assert_array_equal(back.edge_probs_a, _snapshot().edge_probs_a)
@@ -161,35 +163,35 @@ def test_snapshot_round_trip(runs_dir, tiny_dataset, config):
     ],
 )
 def test_damaged_folders_are_listed_as_damaged_and_can_be_deleted(runs_dir, tiny_dataset, config, file, content):
-    good = runs.create_run(tiny_dataset, config, "good").name
-    bad = runs.create_run(tiny_dataset, config, "bad").name
-    path = runs.run_path(bad) / file
+    good = store.create_run(tiny_dataset, config, "good").name
+    bad = store.create_run(tiny_dataset, config, "bad").name
+    path = store.run_path(bad) / file
     path.unlink() if content is None else path.write_text(content)
-    table = runs.list_runs().set_index("run")
+    table = store.list_runs().set_index("run")
     assert table.loc[good, "status"] == "interrupted"  # created, never trained: startable
     if file != "snapshot.npz":  # the table does not read snapshots
         assert table.loc[bad, "status"] == "damaged"
-    with pytest.raises(runs.DamagedRunError) as info:
-        runs.load_run(bad)
+    with pytest.raises(store.DamagedRunError) as info:
+        store.load_run(bad)
     assert "damaged" in str(info.value) and "\n" not in str(info.value)
-    runs.delete_run(bad)
-    assert list(runs.list_runs()["run"]) == [good]
+    store.delete_run(bad)
+    assert list(store.list_runs()["run"]) == [good]
 
 
 def test_an_interrupted_run_shows_as_such(runs_dir, tiny_dataset, config):
-    run_id = runs.create_run(tiny_dataset, config, "cut").name
-    runs.update_summary(runs.run_path(run_id), status="running")
-    rec = runs.load_run(run_id)
+    run_id = store.create_run(tiny_dataset, config, "cut").name
+    store.update_summary(store.run_path(run_id), status="running")
+    rec = store.load_run(run_id)
     assert rec.status == "running"
     assert rec.shown_status() == "interrupted" and rec.shown_status(live="paused") == "paused"
-    assert runs.list_runs().iloc[0]["status"] == "interrupted"
-    runs.update_summary(runs.run_path(run_id), status="stopped")
-    assert runs.load_run(run_id).shown_status() == "stopped"
+    assert store.list_runs().iloc[0]["status"] == "interrupted"
+    store.update_summary(store.run_path(run_id), status="stopped")
+    assert store.load_run(run_id).shown_status() == "stopped"
 
 
 HOLD_LOCK = """
 import sys, time
-from mechsparse.runlock import RunLock
+from mechsparse.runs.lock import RunLock
 lock = RunLock(sys.argv[1]).acquire()
 print("held", flush=True)
 time.sleep(120)
@@ -197,25 +199,25 @@ time.sleep(120)
 
 
 def test_a_run_trained_by_another_process_is_running_elsewhere_until_that_process_dies(runs_dir, tiny_dataset, config):
-    run_id = runs.create_run(tiny_dataset, config, "busy").name
-    folder = runs.run_path(run_id)
-    runs.update_summary(folder, status="running")
+    run_id = store.create_run(tiny_dataset, config, "busy").name
+    folder = store.run_path(run_id)
+    store.update_summary(folder, status="running")
     holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(folder)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
-        assert is_locked(folder) and runs.is_training(run_id)
-        assert runs.load_run(run_id).shown_status() == "running elsewhere"
-        assert runs.list_runs().iloc[0]["status"] == "running elsewhere"
+        assert is_locked(folder) and store.is_training(run_id)
+        assert store.load_run(run_id).shown_status() == "running elsewhere"
+        assert store.list_runs().iloc[0]["status"] == "running elsewhere"
         with pytest.raises(RunBusyError, match="already training"):
             RunLock(folder).acquire(timeout=0.2)
         with pytest.raises(ValueError, match="stop it before deleting"):
-            runs.delete_run(run_id)
+            store.delete_run(run_id)
     finally:
         holder.send_signal(signal.SIGKILL)
         holder.wait()
     # the holder died without releasing anything: the lock is not stale, the run is simply interrupted
     assert not is_locked(folder)
-    assert runs.load_run(run_id).shown_status() == "interrupted"
+    assert store.load_run(run_id).shown_status() == "interrupted"
     with RunLock(folder):
         assert is_locked(folder)
     assert not is_locked(folder)
@@ -228,14 +230,14 @@ def test_a_lock_is_never_taken_on_a_missing_folder(runs_dir):
 
 
 def test_run_stamp_changes_with_every_write_a_reader_sees(runs_dir, tiny_dataset, config):
-    run_id = runs.create_run(tiny_dataset, config, "stamp").name
-    first = runs.run_stamp(run_id)
-    assert runs.run_stamp(run_id) == first  # reading changes nothing
+    run_id = store.create_run(tiny_dataset, config, "stamp").name
+    first = store.run_stamp(run_id)
+    assert store.run_stamp(run_id) == first  # reading changes nothing
     assert dict((name, size) for name, _, _, size in first)["snapshot.npz"] is None  # absent until saved
-    runs.save_snapshot(runs.run_path(run_id), _snapshot())
-    second = runs.run_stamp(run_id)
+    store.save_snapshot(store.run_path(run_id), _snapshot())
+    second = store.run_stamp(run_id)
     assert second != first
-    runs.update_summary(runs.run_path(run_id), status="finished")
-    assert runs.run_stamp(run_id) != second
+    store.update_summary(store.run_path(run_id), status="finished")
+    assert store.run_stamp(run_id) != second
     with pytest.raises(ValueError, match="invalid run id"):
-        runs.run_stamp("../x")
+        store.run_stamp("../x")

@@ -9,12 +9,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app_state import job_registry
-from mechsparse import graphs, runs, synthetic
-from mechsparse.evaluation import Snapshot
-from mechsparse.jobs import JobRegistry
-from mechsparse.training import default_config
+from mechsparse.data import synthetic
+from mechsparse.learning.evaluation import Snapshot
+from mechsparse.learning.training import default_config
+from mechsparse.runs import store
+from mechsparse.runs.jobs import JobRegistry
+from mechsparse.theory import graphs
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "runs.py")
+PAGE = str(Path(__file__).resolve().parent.parent / "views" / "runs.py")
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +32,7 @@ def saved_runs(tmp_path_factory):
         cfg = default_config(
             ds, sparsity=mode, max_steps=40, batch_size=64, eval_every=20, eval_samples=200, device="cpu"
         )
-        run_id = runs.create_run(ds, cfg, ds.name).name
+        run_id = store.create_run(ds, cfg, ds.name).name
         registry.start(run_id)
         ids.append(run_id)
     for job in registry.jobs():
@@ -75,21 +77,21 @@ def test_export_prepares_a_zip(saved_runs):
 
 def test_delete_needs_confirmation_then_removes_the_run(saved_runs):
     ds = synthetic.generate(graphs.preset("teach-complete"), 100, seed=0)
-    doomed = runs.create_run(ds, default_config(ds, sparsity="none"), "doomed").name
+    doomed = store.create_run(ds, default_config(ds, sparsity="none"), "doomed").name
     at = _page(run=doomed)
     delete = [b for b in at.button if b.label == "Delete selected"][0]
     assert delete.disabled
     at.checkbox[1].check().run()
     [b for b in at.button if b.label == "Delete selected"][0].click().run()
     assert not at.exception
-    assert doomed not in set(runs.list_runs()["run"])
-    assert set(saved_runs) <= set(runs.list_runs()["run"])
+    assert doomed not in set(store.list_runs()["run"])
+    assert set(saved_runs) <= set(store.list_runs()["run"])
 
 
 def test_damaged_runs_are_listed_and_can_be_deleted(saved_runs):
     ds = synthetic.generate(graphs.preset("teach-complete"), 100, seed=0)
-    broken = runs.create_run(ds, default_config(ds, sparsity="none"), "broken").name
-    (runs.run_path(broken) / "summary.json").write_text("[]")
+    broken = store.create_run(ds, default_config(ds, sparsity="none"), "broken").name
+    (store.run_path(broken) / "summary.json").write_text("[]")
     at = _page(run=broken)
     assert not at.exception
     table = at.dataframe[0].value.set_index("run")
@@ -98,18 +100,18 @@ def test_damaged_runs_are_listed_and_can_be_deleted(saved_runs):
     at.checkbox[1].check().run()
     [b for b in at.button if b.label == "Delete selected"][0].click().run()
     assert not at.exception
-    assert broken not in set(runs.list_runs()["run"])
+    assert broken not in set(store.list_runs()["run"])
 
 
 def test_uploaded_names_are_shown_as_text_not_markdown(saved_runs):
     ds = synthetic.generate(graphs.preset("teach-complete"), 100, seed=0)
     hostile = "**big** [click](javascript:alert(1)) :red[x]"
-    run_id = runs.create_run(ds, default_config(ds, sparsity="none"), hostile).name
+    run_id = store.create_run(ds, default_config(ds, sparsity="none"), hostile).name
     at = _page(run=run_id)
     assert not at.exception
     header = [m.value for m in at.markdown if "big\\*" in m.value][0]
     assert "\\*\\*big\\*\\*" in header and "\\[click\\]" in header and "\\:red\\[x\\]" in header
-    runs.delete_run(run_id)
+    store.delete_run(run_id)
 
 
 # ---------------------------------------------------------------- final panels: only what the runs have, and why not
@@ -120,7 +122,7 @@ def _fake_run(name: str, *, temporal: bool, snapshot: bool = True, truth: bool =
     panels only with ground truth) and a short history."""
     spec = graphs.GraphSpec(gz=np.eye(2, dtype=int)) if temporal else graphs.GraphSpec(ga=np.eye(2, dtype=int))
     ds = synthetic.generate(spec, 100, t=2 if temporal else 1, seed=0, name=name)
-    folder = runs.create_run(ds, default_config(ds, sparsity="none", device="cpu"), name)
+    folder = store.create_run(ds, default_config(ds, sparsity="none", device="cpu"), name)
     if snapshot:
         key = "z" if temporal else "a"
         probs = np.array([[0.9, 0.1], [0.2, 0.8]])
@@ -128,9 +130,9 @@ def _fake_run(name: str, *, temporal: bool, snapshot: bool = True, truth: bool =
         if truth:
             fields |= {f"matched_probs_{key}": probs, "corr": probs, "coef": probs, "pattern": np.eye(2, dtype=bool)}
             fields["metrics"] = {"mcc": 0.85}
-        runs.save_snapshot(folder, Snapshot.from_dict(fields))
-        runs.write_history(folder, [{"step": 10, "loss": 2.0, "elbo": -2.0}, {"step": 20, "loss": 1.0, "elbo": -1.0}])
-    runs.update_summary(folder, status="finished")
+        store.save_snapshot(folder, Snapshot.from_dict(fields))
+        store.write_history(folder, [{"step": 10, "loss": 2.0, "elbo": -2.0}, {"step": 20, "loss": 1.0, "elbo": -1.0}])
+    store.update_summary(folder, status="finished")
     return folder.name
 
 
@@ -186,7 +188,7 @@ def test_delete_confirms_and_forgets_the_runs(runs_dir):
     at.checkbox(key="runs_delete_confirm").check().run()
     [b for b in at.button if b.label == "Delete selected"][0].click().run()
     assert not at.exception and not at.error
-    assert set(runs.list_runs()["run"]) == {keep}
+    assert set(store.list_runs()["run"]) == {keep}
     success = " ".join(s.value for s in at.success).replace("\\", "")
     assert f"Deleted 2 runs: {doomed_a}, {doomed_b}" in success
     assert at.query_params.get("run") in (keep, [keep])
@@ -214,11 +216,11 @@ def test_export_without_a_browser_says_the_panels_are_html(runs_dir, no_kaleido_
 
 
 def test_a_baseline_run_is_listed_and_compared_by_its_method(tmp_path, monkeypatch):
-    from mechsparse import runner
+    from mechsparse.runs import runner
 
     monkeypatch.setenv("MECHSPARSE_RUNS_DIR", str(tmp_path / "runs"))
     ds = synthetic.generate(graphs.preset("teach-nested"), 300, seed=0, name="teach-nested")
-    folder = runs.create_run(ds, default_config(ds, method="random", eval_samples=100, device="cpu"), ds.name)
+    folder = store.create_run(ds, default_config(ds, method="random", eval_samples=100, device="cpu"), ds.name)
     assert runner.train_run(folder).status == "finished"
     at = _page(run=folder.name)
     assert not at.exception and not at.error
@@ -251,7 +253,7 @@ def test_replay_plays_the_first_selected_run(saved_runs):
     assert not at.exception and not at.error
     assert at.selectbox(key="runs_replay").value == saved_runs[1]
     fig = _replay_chart(at)
-    steps = [str(s) for s in runs.load_timeline(saved_runs[1]).steps]
+    steps = [str(s) for s in store.load_timeline(saved_runs[1]).steps]
     assert [f.name for f in fig.frames] == steps and [s.label for s in fig.layout.sliders[0].steps] == steps
     assert fig.layout.annotations[-1].text == "MCC over steps"
     at.radio(key="runs_replay_metric").set_value("shd_a").run()
@@ -272,7 +274,7 @@ def test_replay_follows_the_selection_until_another_run_is_chosen(saved_runs):
 def test_replay_defaults_to_the_newest_run_without_a_selection(saved_runs):
     at = _page()
     assert not at.exception
-    newest = str(runs.list_runs()["run"].iloc[0])
+    newest = str(store.list_runs()["run"].iloc[0])
     assert at.selectbox(key="runs_replay").value == newest
 
 

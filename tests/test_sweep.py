@@ -11,9 +11,10 @@ import sys
 import pandas as pd
 import pytest
 
-from mechsparse import grids, runs, sweep, tables
-from mechsparse.cli import main
-from mechsparse.jobs import JobRegistry
+from mechsparse.cli.main import main
+from mechsparse.reproduce import grids, sweep, tables
+from mechsparse.runs import store
+from mechsparse.runs.jobs import JobRegistry
 
 TINY = {
     "name": "tiny",
@@ -48,13 +49,13 @@ def local_grid(tmp_path_factory):
 def test_local_pool_trains_every_cell_as_a_run_folder(local_grid):
     results = pd.read_csv(local_grid.path / sweep.RESULTS_FILE)
     assert len(results) == 4 and set(results["status"]) == {"finished"} and (results["steps"] == 40).all()
-    listed = runs.list_runs()
+    listed = store.list_runs()
     assert set(results["run_id"]) <= set(listed["run"])  # the Runs page shows them
     ids = json.loads((local_grid.path / sweep.CELLS_FILE).read_text())
     assert set(ids) == {c.key for c in local_grid.cells()}
     data = list((local_grid.path / "data").iterdir())
     assert len(data) == 2  # each dataset generated once, shared by its runs
-    first = runs.run_path(results["run_id"][0]) / "dataset.npz"
+    first = store.run_path(results["run_id"][0]) / "dataset.npz"
     assert (
         first.stat().st_nlink >= 2 or first.stat().st_size == (local_grid.path / "data" / data[0].name).stat().st_size
     )
@@ -73,15 +74,15 @@ def test_resume_keeps_finished_cells_and_trains_the_rest(local_grid, tmp_path):
     ids = local_grid.run_ids()
     cells = local_grid.cells()
     kept, cut, lost = cells[0], cells[1], cells[2]
-    kept_stamp = runs.run_stamp(ids[kept.key])
-    runs.update_summary(runs.run_path(ids[cut.key]), status="running")  # cut off mid-run (its lock is free)
+    kept_stamp = store.run_stamp(ids[kept.key])
+    store.update_summary(store.run_path(ids[cut.key]), status="running")  # cut off mid-run (its lock is free)
     del ids[lost.key]  # never started: no folder yet
-    runs.write_json(local_grid.path / sweep.CELLS_FILE, ids)
+    store.write_json(local_grid.path / sweep.CELLS_FILE, ids)
     again = sweep.GridFolder.create(local_grid.path, grids.parse_grid(TINY))
     assert {c.key for c in again.pending()} == {cut.key, lost.key}
     sweep.LocalPool(again, JobRegistry(max_concurrent=2), 2).run()
     after = again.run_ids()
-    assert runs.run_stamp(after[kept.key]) == kept_stamp  # untouched
+    assert store.run_stamp(after[kept.key]) == kept_stamp  # untouched
     assert after[cut.key] == ids[cut.key] and again.run_status(cut) == "finished"  # trained again in its folder
     assert again.run_status(lost) == "finished" and again.pending() == []
 
@@ -97,7 +98,7 @@ def test_a_folder_holds_one_grid(local_grid):
 def test_ray_backend_gives_the_same_table(local_grid, tmp_path):
     import ray
 
-    from mechsparse import ray_backend
+    from mechsparse.reproduce import ray_backend
 
     folder = sweep.GridFolder.create(tmp_path / "ray", grids.parse_grid(TINY))
     pool = ray_backend.RayPool(folder, num_cpus=2)
@@ -108,7 +109,7 @@ def test_ray_backend_gives_the_same_table(local_grid, tmp_path):
     assert set(results["run_id"]).isdisjoint(local_grid.results()["run_id"])
     local = pd.read_csv(local_grid.path / sweep.TABLE_CSV)
     pd.testing.assert_frame_equal(table[NUMBERS].reset_index(drop=True), local[NUMBERS], rtol=1e-9)
-    summary = runs.read_json(runs.run_path(results["run_id"][0]) / "summary.json")
+    summary = store.read_json(store.run_path(results["run_id"][0]) / "summary.json")
     assert summary["status"] == "finished" and summary["device"] == "cpu"  # written here by the driver
 
 
@@ -155,7 +156,8 @@ def test_bad_grid_file_exits_2(tmp_path, capsys):
 def test_the_core_and_the_app_never_import_ray():
     code = (
         "import sys; sys.argv = ['x']\n"
-        "import mechsparse.cli, mechsparse.sweep, mechsparse.grids, mechsparse.paper_figures, app_state\n"
+        "import mechsparse.cli.main, mechsparse.reproduce.sweep, mechsparse.reproduce.grids\n"
+        "import mechsparse.reproduce.paper_figures, app_state\n"
         "print('ray' in sys.modules)"
     )
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -164,12 +166,12 @@ def test_the_core_and_the_app_never_import_ray():
 
 
 def test_a_cell_trained_elsewhere_is_reported_not_waited_for(runs_dir, tmp_path):
-    from mechsparse.runlock import RunLock
+    from mechsparse.runs.lock import RunLock
 
     grid = grids.parse_grid({**TINY, "datasets": TINY["datasets"][:1], "methods": ["none"]})
     folder = sweep.GridFolder.create(tmp_path / "g", grid)
     run_id = folder.prepare(folder.cells()[0])
-    with RunLock(runs.run_path(run_id)).acquire():  # another process trains it
+    with RunLock(store.run_path(run_id)).acquire():  # another process trains it
         pool = sweep.LocalPool(folder, JobRegistry(max_concurrent=1), 1)
         pool.run()
     assert len(pool.errors) == 1 and "being trained by another process" in pool.errors[0]

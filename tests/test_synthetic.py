@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mechsparse import data, graphs, synthetic
-from mechsparse.synthetic import generate
+from mechsparse.data import dataset, synthetic
+from mechsparse.data.synthetic import generate
+from mechsparse.theory import graphs
 
 SMALL = graphs.preset("teach-combined")  # 2 latents, 1 action, a temporal graph: every kind is possible
 
@@ -70,7 +71,7 @@ def test_same_seed_same_bytes_other_seed_other_data(variant, kind):
     for key in ("x", "a", "z"):
         assert getattr(one, key).tobytes() == getattr(two, key).tobytes()
     assert not np.array_equal(one.x, other.x)
-    assert data.dataset_bytes(one) == data.dataset_bytes(two)
+    assert dataset.dataset_bytes(one) == dataset.dataset_bytes(two)
 
 
 def test_variants_share_the_seeds_draws_of_actions():
@@ -100,7 +101,7 @@ def test_split_is_a_partition_and_subset_keeps_graphs():
     "kwargs, message",
     [
         ({"n": 0}, "number of samples"),
-        ({"n": data.MAX_N + 1}, "number of samples"),
+        ({"n": dataset.MAX_N + 1}, "number of samples"),
         ({"variant": "k=3"}, "unknown variant"),
         ({"kind": "teleport"}, "unknown kind"),
         ({"kind": "temporal"}, "needs a temporal graph"),
@@ -124,13 +125,13 @@ def test_temporal_data_needs_two_steps_and_allows_more():
 
 def test_the_dataset_size_limit_is_checked_before_allocating():
     with pytest.raises(ValueError, match="MiB") as err:  # 1,000,000 x (200 + 10 + 10) float32 > 512 MiB
-        generate(graphs.preset("action-diag"), data.MAX_N, dx=200)
+        generate(graphs.preset("action-diag"), dataset.MAX_N, dx=200)
     assert "too large" in str(err.value) and "\n" not in str(err.value)
 
 
 def test_a_million_rows_limit_is_checked_before_allocating():
     with pytest.raises(ValueError, match="too large"):
-        generate(graphs.preset("time-diag"), data.MAX_N, t=10)
+        generate(graphs.preset("time-diag"), dataset.MAX_N, t=10)
 
 
 # ---------------------------------------------------------------- the papers' formulas (REFERENCE.md)

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from mechsparse import grids, published, sweep, tables
+from mechsparse.reproduce import grids, published, sweep, tables
 
 
 def test_published_numbers_ship_with_the_package():

@@ -1,4 +1,4 @@
-"""mechsparse.theory: THEORY.md's worked examples, and properties of the consistency pattern C."""
+"""mechsparse.theory.identifiability: THEORY.md's worked examples, and properties of the consistency pattern C."""
 
 import re
 
@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from mechsparse import graphs, theory
+from mechsparse.theory import graphs, identifiability
 
 I3 = np.eye(3, dtype=bool)
 BLOCKS = np.kron(np.eye(2), np.ones((2, 2))).astype(bool)
@@ -43,43 +43,43 @@ WORKED = {
 @pytest.mark.parametrize("name", WORKED)
 def test_worked_examples(name: str) -> None:
     ga, gz, expected, identified, complete = WORKED[name]
-    c = theory.consistency_pattern(ga, gz)
+    c = identifiability.consistency_pattern(ga, gz)
     assert c.dtype == bool
     assert np.array_equal(c, expected)
-    assert theory.identified_latents(c) == identified
-    assert theory.is_complete(c) is complete
-    assert (theory.verdict_text(c) == "complete disentanglement") is complete
+    assert identifiability.identified_latents(c) == identified
+    assert identifiability.is_complete(c) is complete
+    assert (identifiability.verdict_text(c) == "complete disentanglement") is complete
 
 
 def test_combined_graphs_need_each_other() -> None:
     ga, gz = np.array([[1], [1]]), np.array([[1, 0], [1, 1]])
-    assert not theory.is_complete(theory.consistency_pattern(ga=ga))
-    assert theory.is_complete(theory.consistency_pattern(ga, gz))
+    assert not identifiability.is_complete(identifiability.consistency_pattern(ga=ga))
+    assert identifiability.is_complete(identifiability.consistency_pattern(ga, gz))
 
 
 def test_paper_presets_verdicts() -> None:
     def complete(name: str) -> bool:
         spec = graphs.preset(name)
-        return theory.is_complete(theory.consistency_pattern(spec.ga, spec.gz))
+        return identifiability.is_complete(identifiability.consistency_pattern(spec.ga, spec.gz))
 
     assert complete("action-diag") and complete("action-nondiag") and complete("time-nondiag")
     assert not complete("action-block-diag") and not complete("time-block-nondiag")
     spec = graphs.preset("action-block-nondiag")
-    report = theory.analyse(spec.ga, spec.gz)
+    report = identifiability.analyse(spec.ga, spec.gz)
     assert report.twins[0] == [0, 1] and len([t for t in report.twins if len(t) == 2]) == 5
     assert report.pattern[0, 8] and not report.pattern[8, 0]  # {a1} inside {a1, a5}: z1 may mix with ẑ9
 
 
 def test_verdict_and_reasons_in_plain_words() -> None:
-    nested = theory.analyse(np.array([[1, 0], [1, 1]]))
+    nested = identifiability.analyse(np.array([[1, 0], [1, 1]]))
     assert nested.verdict == "partial: z2 identified; z1 may mix with ẑ2"
     assert nested.reasons[0] == "z1 is not identified: it may mix with ẑ2, as z2 also has its action parent a1."
     assert nested.reasons[1] == "z2 is identified: every other latent lacks its action parent a2."
-    twins = theory.analyse(np.array([[1, 0], [1, 0], [0, 1]]))
+    twins = identifiability.analyse(np.array([[1, 0], [1, 0], [0, 1]]))
     assert twins.verdict == "partial: z3 identified; {z1, z2} twins"
     assert twins.reasons[0] == "z1 is not identified: twin of z2, as both have exactly action parent a1."
     assert twins.twins == [[0, 1], [2]]
-    no_parent = theory.analyse(np.array([[1, 0], [0, 1], [0, 0]]))
+    no_parent = identifiability.analyse(np.array([[1, 0], [0, 1], [0, 0]]))
     assert no_parent.verdict == "partial: z1, z2 identified; z3 may mix with ẑ1, ẑ2"
     assert no_parent.reasons[2] == "z3 is not identified: it may mix with ẑ1, ẑ2, as it has no action parent."
 
@@ -87,24 +87,24 @@ def test_verdict_and_reasons_in_plain_words() -> None:
 def test_identified_reason_names_what_really_separates() -> None:
     """The old text said 'every other latent lacks one of its action parents {a1}' although z2 had a1 too."""
     spec = graphs.preset("action-nondiag")  # z1 <- a1, a10; z2 <- a1, a2; z10 <- a9, a10
-    reasons = theory.analyse(spec.ga, spec.gz).reasons
+    reasons = identifiability.analyse(spec.ga, spec.gz).reasons
     assert reasons[0] == "z1 is identified: z3–z10 lack its action parent a1 and z2 lacks a10."
     spec = graphs.preset("teach-combined")  # Ga alone cannot tell z1 from z2; Gz can
-    assert theory.analyse(spec.ga, spec.gz).reasons == [
+    assert identifiability.analyse(spec.ga, spec.gz).reasons == [
         "z1 is identified: every other latent lacks its temporal child z1 (itself).",
         "z2 is identified: every other latent lacks its temporal parent z2 (itself).",
     ]
-    assert theory.analyse(np.eye(1)).reasons == ["z1 is identified: it is the only latent."]
+    assert identifiability.analyse(np.eye(1)).reasons == ["z1 is identified: it is the only latent."]
 
 
 def test_long_lists_are_grouped_into_ranges() -> None:
-    assert theory.latent_list([0, 1, 2, 3, 5, 7, 8, 9]) == "z1–z4, z6, z8–z10"
-    assert theory.latent_list([0, 1, 4], theory.HAT) == "ẑ1, ẑ2, ẑ5"
-    assert theory.latent_list([]) == ""
-    big = theory.analyse(np.ones((20, 2)))
+    assert identifiability.latent_list([0, 1, 2, 3, 5, 7, 8, 9]) == "z1–z4, z6, z8–z10"
+    assert identifiability.latent_list([0, 1, 4], identifiability.HAT) == "ẑ1, ẑ2, ẑ5"
+    assert identifiability.latent_list([]) == ""
+    big = identifiability.analyse(np.ones((20, 2)))
     assert big.verdict == "partial: no latent identified; {z1–z20} twins"
     assert big.reasons[0] == "z1 is not identified: twin of z2–z20, as all have exactly action parents {a1, a2}."
-    temporal = theory.analyse(None, np.kron(np.eye(2), np.ones((2, 2))))
+    temporal = identifiability.analyse(None, np.kron(np.eye(2), np.ones((2, 2))))
     assert temporal.reasons[0] == (
         "z1 is not identified: twin of z2, as both have exactly temporal parents {z1, z2} and temporal children "
         "{z1, z2}."
@@ -113,9 +113,9 @@ def test_long_lists_are_grouped_into_ranges() -> None:
 
 def test_needs_a_graph() -> None:
     with pytest.raises(ValueError, match="needs Ga, Gz or both"):
-        theory.consistency_pattern()
+        identifiability.consistency_pattern()
     with pytest.raises(ValueError, match="needs Ga, Gz or both"):
-        theory.criterion_sets()
+        identifiability.criterion_sets()
 
 
 # ---------------------------------------------------------------- properties
@@ -133,22 +133,22 @@ binary = st.integers(1, 7).flatmap(
 @given(binary)
 @settings(max_examples=200, deadline=None)
 def test_pattern_is_reflexive_and_transitive(gs) -> None:
-    c = theory.consistency_pattern(*gs)
+    c = identifiability.consistency_pattern(*gs)
     ci = c.astype(int)
     assert np.all(np.diag(c))
     assert np.all(((ci @ ci) > 0) <= c)  # C[i, k] and C[k, j] imply C[i, j]
-    twins = theory.twin_classes(c)
+    twins = identifiability.twin_classes(c)
     assert sorted(i for cls in twins for i in cls) == list(range(c.shape[0]))  # a partition
 
 
 @given(binary)
 @settings(max_examples=200, deadline=None)
 def test_identity_exactly_when_criterion_sets_are_singletons(gs) -> None:
-    c = theory.consistency_pattern(*gs)
-    sets = theory.criterion_sets(*gs)
+    c = identifiability.consistency_pattern(*gs)
+    sets = identifiability.criterion_sets(*gs)
     singletons = all(s == {i} for i, s in enumerate(sets))
-    assert theory.is_complete(c) == singletons
-    assert theory.is_complete(c) == np.array_equal(c, np.eye(len(c), dtype=bool))
+    assert identifiability.is_complete(c) == singletons
+    assert identifiability.is_complete(c) == np.array_equal(c, np.eye(len(c), dtype=bool))
 
 
 @given(binary, st.randoms(use_true_random=False))
@@ -159,15 +159,15 @@ def test_relabelling_latents_permutes_pattern(gs, rnd) -> None:
     perm = list(range(dz))
     rnd.shuffle(perm)
     p = np.array(perm)
-    c = theory.consistency_pattern(ga, gz)
+    c = identifiability.consistency_pattern(ga, gz)
     ga_p = None if ga is None else ga[p]
     gz_p = None if gz is None else gz[np.ix_(p, p)]
-    assert np.array_equal(theory.consistency_pattern(ga_p, gz_p), c[np.ix_(p, p)])
+    assert np.array_equal(identifiability.consistency_pattern(ga_p, gz_p), c[np.ix_(p, p)])
 
 
 def test_twenty_by_twenty_is_vectorised_enough() -> None:
     spec = graphs.random_graph(20, 20, density=0.3, temporal=True, seed=3)
-    report = theory.analyse(spec.ga, spec.gz)
+    report = identifiability.analyse(spec.ga, spec.gz)
     assert report.pattern.shape == (20, 20) and len(report.reasons) == 20
 
 
@@ -217,7 +217,7 @@ def _check_separation(i: int, text: str, ga, gz) -> None:
 @settings(max_examples=300, deadline=None)
 def test_reasons_and_verdict_match_the_pattern(gs) -> None:
     ga, gz = gs
-    report = theory.analyse(ga, gz)
+    report = identifiability.analyse(ga, gz)
     c = report.pattern
     for text in [report.verdict, *report.reasons]:
         assert "{}" not in text and "{" not in re.sub(r"\{[^{}]*[,–][^{}]*\}", "", text)  # braces only round 2+
@@ -249,7 +249,7 @@ def test_reasons_and_verdict_match_the_pattern(gs) -> None:
 def test_twenty_latents_reasons_stay_short() -> None:
     for seed in range(5):
         spec = graphs.random_graph(20, 20, density=0.3, temporal=True, seed=seed)
-        report = theory.analyse(spec.ga, spec.gz)
+        report = identifiability.analyse(spec.ga, spec.gz)
         assert max(len(r) for r in report.reasons) < 260
 
 
@@ -257,22 +257,22 @@ def test_twenty_latents_reasons_stay_short() -> None:
 
 
 def test_conditions_markdown_lists_every_condition_and_the_meaning() -> None:
-    text = theory.conditions_markdown()
+    text = identifiability.conditions_markdown()
     plain = text.replace("\\_", "_")
-    for condition in theory.IDENTIFIED_CONDITIONS:
+    for condition in identifiability.IDENTIFIED_CONDITIONS:
         assert f"- {condition}" in plain
-    assert theory.IDENTIFIED_MEANING in plain
+    assert identifiability.IDENTIFIED_MEANING in plain
     assert re.search(r"(?<!\\)_", text) is None  # no bare underscore may open italics
-    joined = " ".join(theory.IDENTIFIED_CONDITIONS)
+    joined = " ".join(identifiability.IDENTIFIED_CONDITIONS)
     for needed in ("diffeomorphism", "conditionally independent", "Sufficient influence", "Infinite data",
                    "learned dz equals the true dz", "no denser than the true graph"):  # fmt: skip
         assert needed in joined
-    assert "permutation" in theory.IDENTIFIED_MEANING and "element-wise" in theory.IDENTIFIED_MEANING
-    assert "MCC below 1 does not contradict" in theory.IDENTIFIED_MEANING
+    assert "permutation" in identifiability.IDENTIFIED_MEANING and "element-wise" in identifiability.IDENTIFIED_MEANING
+    assert "MCC below 1 does not contradict" in identifiability.IDENTIFIED_MEANING
 
 
 def test_reading_guide_says_c_is_an_upper_bound_in_terms_of_the_matched_latent() -> None:
-    text = theory.reading_markdown().replace("\\_", "_")
+    text = identifiability.reading_markdown().replace("\\_", "_")
     assert "ẑ_j, the learned latent matched to z_j" in text
     assert "twins may be mixed, not that they will be" in text and "upper bound" in text
     assert "depend on z_j" not in text

@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from mechsparse import export, figures, graphs, theory
+from mechsparse.figures import plots
+from mechsparse.runs import export
+from mechsparse.theory import graphs, identifiability
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -173,9 +175,9 @@ def test_the_verdict_comes_with_what_identified_assumes() -> None:
     labels = [e.label for e in at.expander]
     assert labels[0] == "What 'identified' assumes"
     text = " ".join(m.value for m in at.expander[0].markdown).replace("\\_", "_")
-    for condition in theory.IDENTIFIED_CONDITIONS:
+    for condition in identifiability.IDENTIFIED_CONDITIONS:
         assert condition in text
-    assert theory.IDENTIFIED_MEANING in text
+    assert identifiability.IDENTIFIED_MEANING in text
     assert labels[1] == "How to read this"
     assert "twins may be mixed, not that they will be" in at.expander[1].markdown[0].value
 
@@ -203,7 +205,7 @@ def test_class_mode_shows_the_verdict_and_projector_figures_without_controls(mon
     charts = at.get("plotly_chart")
     assert len(charts) == 3  # Ga, C, drawing
     sizes = [json.loads(c.proto.spec)["layout"]["font"]["size"] for c in charts]
-    assert all(size > figures.PLOTLY_FONT_SIZE for size in sizes)  # projector-sized
+    assert all(size > plots.PLOTLY_FONT_SIZE for size in sizes)  # projector-sized
     downloads = at.get("download_button")
     assert [d.proto.label for d in downloads] == ["PNG", "SVG"] * 3
     assert not rendered  # images are rendered on click only
@@ -236,8 +238,8 @@ def test_normal_mode_has_no_style_and_no_downloads() -> None:
 
 def test_graph_survives_a_visit_to_another_page() -> None:
     at = open_app("a1.1")
-    at.switch_page("pages/data.py").run()
-    at.switch_page("pages/theory.py").run()
+    at.switch_page("views/data.py").run()
+    at.switch_page("views/theory.py").run()
     assert not at.exception
     assert at.session_state["graphs"] == graphs.decode("a1.1")
 
@@ -296,7 +298,7 @@ CASES = [
 def test_no_edge_passes_through_a_node_and_every_edge_has_an_arrowhead(dz, da, density, seed) -> None:
     """Both graphs at once: the action edges once ran straight through the z_t-1 nodes (a1 -> z1 read as a1 -> z1')."""
     spec = graphs.random_graph(dz, da, density=density, temporal=True, seed=seed)
-    nodes, edges = _drawing(figures.node_link_figure(spec.ga, spec.gz))
+    nodes, edges = _drawing(plots.node_link_figure(spec.ga, spec.gz))
     at = {tuple(np.round(c, 6)): label for label, (c, _) in nodes.items()}
     drawn = set()
     for start, end, head in edges:
@@ -311,14 +313,14 @@ def test_no_edge_passes_through_a_node_and_every_edge_has_an_arrowhead(dz, da, d
     expected = {(f"a{ell + 1}", f"z{i + 1}") for i, ell in zip(*np.nonzero(spec.ga), strict=True)}
     expected |= {(f"z{j + 1}'", f"z{i + 1}") for i, j in zip(*np.nonzero(spec.gz), strict=True)}
     assert drawn == expected and len(edges) == spec.n_edges
-    headers = " ".join(a.text for a in figures.node_link_figure(spec.ga, spec.gz).layout.annotations)
+    headers = " ".join(a.text for a in plots.node_link_figure(spec.ga, spec.gz).layout.annotations)
     assert "actions" in headers and "past" in headers
 
 
 @pytest.mark.parametrize("name", ["teach-combined", "action-nondiag", "time-nondiag"])
 def test_drawing_of_presets_names_its_edge_kinds(name: str) -> None:
     spec = graphs.preset(name)
-    fig = figures.node_link_figure(spec.ga, spec.gz)
+    fig = plots.node_link_figure(spec.ga, spec.gz)
     legend = {tr.name for tr in fig.data if tr.mode == "lines+markers"}
     assert legend == {
         n
@@ -335,19 +337,19 @@ def test_drawing_of_presets_names_its_edge_kinds(name: str) -> None:
 @pytest.mark.parametrize("name", ["teach-combined", "action-nondiag"])
 def test_projector_scales_fonts_and_height_and_leaves_its_input_alone(name: str) -> None:
     spec = graphs.preset(name)
-    report = theory.analyse(spec.ga, spec.gz)
-    for fig in (figures.pattern_figure(report.pattern, report.twins), figures.graph_heatmap(spec.ga, "a")):
+    report = identifiability.analyse(spec.ga, spec.gz)
+    for fig in (plots.pattern_figure(report.pattern, report.twins), plots.graph_heatmap(spec.ga, "a")):
         before = json.loads(fig.to_json())
-        big = figures.projector(fig, scale=1.5)
+        big = plots.projector(fig, scale=1.5)
         assert json.loads(fig.to_json()) == before  # a copy: the cached original is shared
         assert big.layout.title.font.size == round(fig.layout.title.font.size * 1.5)
-        assert big.layout.font.size == round(figures.PLOTLY_FONT_SIZE * 1.5)
-        assert big.layout.xaxis.title.font.size > figures.PLOTLY_FONT_SIZE
-        assert big.layout.yaxis.tickfont.size > (fig.layout.yaxis.tickfont.size or figures.PLOTLY_FONT_SIZE)
+        assert big.layout.font.size == round(plots.PLOTLY_FONT_SIZE * 1.5)
+        assert big.layout.xaxis.title.font.size > plots.PLOTLY_FONT_SIZE
+        assert big.layout.yaxis.tickfont.size > (fig.layout.yaxis.tickfont.size or plots.PLOTLY_FONT_SIZE)
         assert big.layout.height == round(fig.layout.height * 1.5)
-    curves = figures.training_curves(None)
-    big = figures.projector(curves)
-    expected = [round((a.font.size or figures.PLOTLY_FONT_SIZE) * 1.4) for a in curves.layout.annotations]
+    curves = plots.training_curves(None)
+    big = plots.projector(curves)
+    expected = [round((a.font.size or plots.PLOTLY_FONT_SIZE) * 1.4) for a in curves.layout.annotations]
     assert [a.font.size for a in big.layout.annotations] == expected
 
 
@@ -355,8 +357,8 @@ def test_projector_zooms_the_drawing_whole() -> None:
     """The node-link drawing has a fixed size in pixel coordinates: zoomed whole, its geometry still holds (no edge
     through a node, arrowheads at the node borders) and the larger labels stay inside the larger nodes."""
     spec = graphs.random_graph(12, 7, density=0.6, temporal=True, seed=1)
-    fig = figures.node_link_figure(spec.ga, spec.gz)
-    big = figures.projector(fig)
+    fig = plots.node_link_figure(spec.ga, spec.gz)
+    big = plots.projector(fig)
     assert big.layout.width == round(fig.layout.width * 1.4) and big.layout.height == round(fig.layout.height * 1.4)
     nodes, edges = _drawing(big)
     for start, end, head in edges:

@@ -11,9 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mechsparse import figures, graphs, runner, runs, synthetic, timeline
-from mechsparse.timeline import MAX_FRAMES, Timeline, TimelineError, load_timeline, save_timeline
-from mechsparse.training import Trainer, default_config
+from mechsparse.data import synthetic
+from mechsparse.figures import plots
+from mechsparse.learning import timeline
+from mechsparse.learning.timeline import MAX_FRAMES, Timeline, TimelineError, load_timeline, save_timeline
+from mechsparse.learning.training import Trainer, default_config
+from mechsparse.runs import runner, store
+from mechsparse.theory import graphs
 
 RNG = np.random.default_rng(0)
 
@@ -203,11 +207,11 @@ def test_a_damaged_or_inconsistent_file_is_one_line_error(tmp_path, kind):
 
 def test_a_run_with_a_damaged_timeline_says_so(runs_dir):
     ds = synthetic.generate(graphs.preset("teach-nested"), 100, seed=0, name="damaged")
-    folder = runs.create_run(ds, default_config(ds, device="cpu"), ds.name)
-    assert runs.load_timeline(folder.name) is None
+    folder = store.create_run(ds, default_config(ds, device="cpu"), ds.name)
+    assert store.load_timeline(folder.name) is None
     (folder / "timeline.npz").write_bytes(b"garbage")
-    with pytest.raises(runs.DamagedRunError, match=f"run {folder.name} is damaged: timeline.npz cannot be read"):
-        runs.load_timeline(folder.name)
+    with pytest.raises(store.DamagedRunError, match=f"run {folder.name} is damaged: timeline.npz cannot be read"):
+        store.load_timeline(folder.name)
 
 
 # ---------------------------------------------------------------- recorded by real runs
@@ -220,31 +224,31 @@ def tiny():
 
 def _folder(ds, **kw):
     cfg = {"batch_size": 64, "eval_every": 10, "eval_samples": 200, "device": "cpu", "max_steps": 60, **kw}
-    return runs.create_run(ds, default_config(ds, **cfg), ds.name)
+    return store.create_run(ds, default_config(ds, **cfg), ds.name)
 
 
 def test_a_run_records_one_frame_per_history_row(runs_dir, tiny):
     folder = _folder(tiny)
     assert runner.train_run(folder).status == "finished"
-    rec, t = runs.load_run(folder.name), runs.load_timeline(folder.name)
+    rec, t = store.load_run(folder.name), store.load_timeline(folder.name)
     assert list(t.steps) == list(rec.history["step"]) == [0, 10, 20, 30, 40, 50, 60]
     assert t.arrays == ("edge_probs_a", "matched_probs_a", "corr")
     np.testing.assert_allclose(t.series("mcc"), rec.history["mcc"], atol=1e-12)
     np.testing.assert_allclose(t.series("edge_count"), rec.history["edge_count"], rtol=1e-6)
     np.testing.assert_allclose(t.array("matched_probs_a", -1), rec.snapshot.matched_probs_a, atol=1e-3)
     np.testing.assert_allclose(t.array("corr", -1), rec.snapshot.corr, atol=1e-3)
-    assert timeline.FILE_NAME in {n for n, *_ in runs.run_stamp(folder.name)}
+    assert timeline.FILE_NAME in {n for n, *_ in store.run_stamp(folder.name)}
 
 
 def test_a_resumed_run_keeps_its_earlier_frames(runs_dir, tiny):
     folder = _folder(tiny, max_steps=1_000_000)
     flag = runner.StopFlag()
     runner.train_run(folder, control=flag, on_step=lambda t, i: t.step_count >= 25 and flag.stop())
-    assert list(runs.load_timeline(folder.name).steps) == [0, 10, 20, 25]
+    assert list(store.load_timeline(folder.name).steps) == [0, 10, 20, 25]
     again = runner.StopFlag()
     runner.train_run(folder, resume=True, control=again, on_step=lambda t, i: t.step_count >= 42 and again.stop())
-    history = runs.load_run(folder.name).history
-    t = runs.load_timeline(folder.name)
+    history = store.load_run(folder.name).history
+    t = store.load_timeline(folder.name)
     assert list(t.steps) == list(history["step"]) == [0, 10, 20, 25, 30, 40, 42]
     assert list(f.index for f in t.frames) == list(range(7))
 
@@ -270,9 +274,9 @@ def test_recording_does_not_change_the_trajectory(tiny, monkeypatch):
 def test_a_baseline_records_only_its_latents(runs_dir, tiny):
     folder = _folder(tiny, method="random")
     assert runner.train_run(folder).status == "finished"
-    t = runs.load_timeline(folder.name)
+    t = store.load_timeline(folder.name)
     assert len(t) == 1 and t.arrays == ("corr",)
-    fig = figures.replay_figure(t, graphs.preset("teach-nested"))
+    fig = plots.replay_figure(t, graphs.preset("teach-nested"))
     assert [d.type for d in fig.data] == ["heatmap", "scatter", "scatter"] and len(fig.frames) == 1
 
 
@@ -286,7 +290,7 @@ def _heatmaps(fig) -> list[str]:
 def test_replay_has_one_frame_per_timeline_frame_and_a_slider_by_step():
     t = _filled(260, temporal=True)
     truth = graphs.GraphSpec(ga=np.eye(3, 2, dtype=int), gz=np.eye(3, dtype=int))
-    fig = figures.replay_figure(t, truth)
+    fig = plots.replay_figure(t, truth)
     names = [str(s) for s in t.steps]
     assert [f.name for f in fig.frames] == names
     assert [s.label for s in fig.layout.sliders[0].steps] == names
@@ -310,7 +314,7 @@ def test_replay_has_one_frame_per_timeline_frame_and_a_slider_by_step():
 
 
 def test_replay_of_an_action_run_with_truth():
-    fig = figures.replay_figure(_filled(3), graphs.GraphSpec(ga=np.eye(3, 2, dtype=int)))
+    fig = plots.replay_figure(_filled(3), graphs.GraphSpec(ga=np.eye(3, 2, dtype=int)))
     assert [a.text for a in fig.layout.annotations] == [
         "learned Ga, true outlined", "|corr(z, ẑ)|, matched", "MCC over steps"
     ]  # fmt: skip
@@ -319,7 +323,7 @@ def test_replay_of_an_action_run_with_truth():
 
 
 def test_replay_of_a_run_without_truth_shows_raw_graphs_and_the_loss():
-    fig = figures.replay_figure(_filled(3, temporal=True, truth=False), None)  # no MCC: the loss instead
+    fig = plots.replay_figure(_filled(3, temporal=True, truth=False), None)  # no MCC: the loss instead
     assert [a.text for a in fig.layout.annotations] == [
         "learned Ga (model order)", "learned Gz (model order)", "training loss over steps"
     ]  # fmt: skip
@@ -330,24 +334,24 @@ def test_replay_of_a_run_without_truth_shows_raw_graphs_and_the_loss():
 def test_replay_of_temporal_only_and_curve_only_runs():
     t = Timeline()
     t.add(0, 0.0, {"mcc": 0.4}, edge_probs_z=np.full((2, 2), 0.5), matched_probs_z=np.eye(2), corr=np.eye(2))
-    fig = figures.replay_figure(t, graphs.GraphSpec(gz=np.eye(2, dtype=int)), metric="shd_z")  # absent: MCC
+    fig = plots.replay_figure(t, graphs.GraphSpec(gz=np.eye(2, dtype=int)), metric="shd_z")  # absent: MCC
     assert _heatmaps(fig) == ["heatmap", "heatmap"] and len(fig.frames) == 1
     assert fig.layout.annotations[0].text == "learned Gz, true outlined"
     assert fig.layout.annotations[-1].text == "MCC over steps"
     bare = Timeline()
     bare.add(0, 0.0, {"loss": 2.0})
     bare.add(5, 1.0, {"loss": 1.0})
-    fig = figures.replay_figure(bare, None)
+    fig = plots.replay_figure(bare, None)
     assert not _heatmaps(fig) and len(fig.frames) == 2 and fig.layout.annotations[0].text == "training loss over steps"
     with pytest.raises(ValueError, match="unknown metric"):
-        figures.replay_figure(bare, None, metric="nope")
+        plots.replay_figure(bare, None, metric="nope")
     with pytest.raises(ValueError, match="no frames"):
-        figures.replay_figure(Timeline(), None)
+        plots.replay_figure(Timeline(), None)
 
 
 def test_replay_truth_of_another_shape_is_not_outlined():
     t = _filled(2)
-    fig = figures.replay_figure(t, graphs.GraphSpec(ga=np.eye(4, dtype=int)))
+    fig = plots.replay_figure(t, graphs.GraphSpec(ga=np.eye(4, dtype=int)))
     assert not fig.layout.shapes and fig.layout.annotations[0].text == "learned Ga"
 
 
@@ -360,13 +364,13 @@ def test_replay_file_members_are_plain_arrays(tmp_path):
 
 
 def test_a_remote_cell_sends_its_timeline_back(runs_dir, tiny, tmp_path):
-    from mechsparse import sweep
-    from mechsparse.data import save_dataset
+    from mechsparse.data.dataset import save_dataset
+    from mechsparse.reproduce import sweep
 
     save_dataset(tmp_path / "data.npz", tiny)
     cfg = default_config(tiny, batch_size=64, eval_every=10, eval_samples=200, device="cpu", max_steps=20)
     result = sweep.train_cell_files(cfg.to_dict(), tiny.name, (tmp_path / "data.npz").read_bytes())
     assert result["status"] == "finished" and "timeline.npz" in result["files"]
-    run_id = runs.create_run(tiny, cfg, tiny.name).name
+    run_id = store.create_run(tiny, cfg, tiny.name).name
     sweep.write_result_files(run_id, result["files"])
-    assert list(runs.load_timeline(run_id).steps) == [0, 10, 20]
+    assert list(store.load_timeline(run_id).steps) == [0, 10, 20]

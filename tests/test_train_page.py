@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from app_state import job_registry
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "train.py")
+PAGE = str(Path(__file__).resolve().parent.parent / "views" / "train.py")
 
 
 @pytest.fixture()
@@ -92,10 +92,11 @@ def test_theory_graphs_source_without_theory_graphs_explains(runs_dir):
 
 
 def test_dataset_without_ground_truth_trains_and_says_what_is_missing(runs_dir):
-    from mechsparse import data, graphs, synthetic
+    from mechsparse.data import dataset, synthetic
+    from mechsparse.theory import graphs
 
     full = synthetic.generate(graphs.preset("teach-nested"), 800, seed=0)
-    bare = data.Dataset(x=full.x, a=full.a, name="uploaded")  # no z, no graphs: what a user's file may hold
+    bare = dataset.Dataset(x=full.x, a=full.a, name="uploaded")  # no z, no graphs: what a user's file may hold
     at = AppTest.from_file(PAGE, default_timeout=60)
     at.session_state["dataset"] = bare
     at.run()
@@ -122,19 +123,21 @@ def test_dataset_without_ground_truth_trains_and_says_what_is_missing(runs_dir):
 
 
 def test_stopped_run_resumes_after_an_app_restart(runs_dir):
-    from mechsparse import graphs, runs, synthetic
-    from mechsparse.training import default_config
+    from mechsparse.data import synthetic
+    from mechsparse.learning.training import default_config
+    from mechsparse.runs import store
+    from mechsparse.theory import graphs
 
     ds = synthetic.generate(graphs.preset("teach-nested"), 600, seed=0, name="teach-nested")
     cfg = default_config(ds, max_steps=1_000_000, batch_size=64, eval_every=20, eval_samples=200, device="cpu")
-    run_id = runs.create_run(ds, cfg, "restart").name
+    run_id = store.create_run(ds, cfg, "restart").name
     job = job_registry().start(run_id, publish_every=0.0)
     deadline = time.monotonic() + 60
     while (job.view().snapshot is None or job.view().snapshot.step < 10) and time.monotonic() < deadline:
         time.sleep(0.1)
     job.stop()
     job.join(60)
-    stopped_at = runs.load_run(run_id).summary["steps"]
+    stopped_at = store.load_run(run_id).summary["steps"]
     job_registry.clear()  # the app restarted: no job in memory, only the run folder
 
     at = AppTest.from_file(PAGE, default_timeout=60)
@@ -155,12 +158,14 @@ def test_stopped_run_resumes_after_an_app_restart(runs_dir):
 
 
 def test_damaged_run_folder_shows_one_line(runs_dir):
-    from mechsparse import graphs, runs, synthetic
-    from mechsparse.training import default_config
+    from mechsparse.data import synthetic
+    from mechsparse.learning.training import default_config
+    from mechsparse.runs import store
+    from mechsparse.theory import graphs
 
     ds = synthetic.generate(graphs.preset("teach-nested"), 100, seed=0)
-    run_id = runs.create_run(ds, default_config(ds, sparsity="none"), "damaged").name
-    (runs.run_path(run_id) / "snapshot.npz").write_bytes(b"not a zip")
+    run_id = store.create_run(ds, default_config(ds, sparsity="none"), "damaged").name
+    (store.run_path(run_id) / "snapshot.npz").write_bytes(b"not a zip")
     at = AppTest.from_file(PAGE, default_timeout=60)
     at.query_params["run"] = run_id
     at.run()
@@ -186,13 +191,15 @@ def test_a_refused_start_leaves_no_run_folder(runs_dir, monkeypatch):
 
 
 def test_a_run_trained_elsewhere_offers_no_resume(runs_dir):
-    from mechsparse import graphs, runs, synthetic
-    from mechsparse.runlock import RunLock
-    from mechsparse.training import default_config
+    from mechsparse.data import synthetic
+    from mechsparse.learning.training import default_config
+    from mechsparse.runs import store
+    from mechsparse.runs.lock import RunLock
+    from mechsparse.theory import graphs
 
     ds = synthetic.generate(graphs.preset("teach-nested"), 100, seed=0)
-    folder = runs.create_run(ds, default_config(ds, sparsity="none"), "elsewhere")
-    runs.update_summary(folder, status="running")
+    folder = store.create_run(ds, default_config(ds, sparsity="none"), "elsewhere")
+    store.update_summary(folder, status="running")
     with RunLock(folder):  # as if a second app or a CLI trained it
         at = AppTest.from_file(PAGE, default_timeout=60)
         at.query_params["run"] = folder.name
@@ -208,7 +215,9 @@ def test_a_run_trained_elsewhere_offers_no_resume(runs_dir):
 def test_data_seed_fixes_the_generated_data_apart_from_the_training_seed(runs_dir):
     import numpy as np
 
-    from mechsparse import data, graphs, runs, synthetic
+    from mechsparse.data import dataset, synthetic
+    from mechsparse.runs import store
+    from mechsparse.theory import graphs
 
     at = AppTest.from_file(PAGE, default_timeout=60).run()
     at.number_input(key="train_data_seed").set_value(5)
@@ -217,10 +226,10 @@ def test_data_seed_fixes_the_generated_data_apart_from_the_training_seed(runs_di
     assert not at.exception and not at.error
     run_id = at.query_params["run"][0] if isinstance(at.query_params["run"], list) else at.query_params["run"]
     job_registry().get(run_id).join(120)
-    folder = runs.run_path(run_id)
+    folder = store.run_path(run_id)
     expected = synthetic.generate(graphs.preset("teach-nested"), 1_000, seed=5, name="teach-nested")
-    assert np.array_equal(data.load_dataset(folder / "dataset.npz").x, expected.x)
-    assert runs.read_json(folder / "config.json")["config"]["seed"] == 2
+    assert np.array_equal(dataset.load_dataset(folder / "dataset.npz").x, expected.x)
+    assert store.read_json(folder / "config.json")["config"]["seed"] == 2
 
 
 def test_a_baseline_run_takes_its_own_options_and_shows_what_it_learns(runs_dir):
@@ -285,18 +294,20 @@ def test_one_click_adds_the_floor_and_ceiling_to_a_runs_charts(runs_dir):
 
 def _finished_run(name: str) -> str:
     """A short run trained here, to completion, in the test's runs folder."""
-    from mechsparse import graphs, runner, runs, synthetic
-    from mechsparse.training import default_config
+    from mechsparse.data import synthetic
+    from mechsparse.learning.training import default_config
+    from mechsparse.runs import runner, store
+    from mechsparse.theory import graphs
 
     ds = synthetic.generate(graphs.preset("teach-nested"), 600, seed=0, name="teach-nested")
     cfg = default_config(ds, max_steps=20, batch_size=64, eval_every=10, eval_samples=200, device="cpu")
-    folder = runs.create_run(ds, cfg, name)
+    folder = store.create_run(ds, cfg, name)
     runner.train_run(folder)
     return folder.name
 
 
 def test_class_mode_shows_the_runs_panels_and_nothing_to_press(runs_dir, monkeypatch):
-    from mechsparse import export
+    from mechsparse.runs import export
 
     rendered = []
     monkeypatch.setattr(export, "render_image", lambda fig, fmt: rendered.append(fmt) or b"")

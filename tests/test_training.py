@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from mechsparse import config, graphs, synthetic, training
-from mechsparse.evaluation import Metrics, Snapshot
-from mechsparse.training import TrainConfig, Trainer, TrainingDiverged
+from mechsparse.data import synthetic
+from mechsparse.learning import config, training
+from mechsparse.learning.evaluation import Metrics, Snapshot
+from mechsparse.learning.training import TrainConfig, Trainer, TrainingDiverged
+from mechsparse.theory import graphs
 
 
 @pytest.fixture(scope="module")

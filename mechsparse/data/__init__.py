@@ -1,0 +1,4 @@
+"""Data: the Dataset container and its .npz archive format (the one reader of uploaded files, with its limits), the
+papers' synthetic generators (mixing, mechanisms, variants) and the summaries the Data page previews. It may import
+mechsparse.files and mechsparse.theory (a dataset carries its true graphs); never learning, runs or anything above.
+"""
