@@ -14,10 +14,13 @@ import plotly.graph_objects as go
 import streamlit as st
 import torch
 
-from mechsparse.figures import plots
-from mechsparse.reproduce.sweep import GridRegistry
-from mechsparse.runs import export
+from mechsparse.figures import graph_drawings
+from mechsparse.figures.style import latent_labels, projector
+from mechsparse.learning.config import input_range
+from mechsparse.reproduce.local_pool import GridRegistry
+from mechsparse.runs import export, references
 from mechsparse.runs.jobs import JobRegistry
+from mechsparse.runs.view import RunView, all_figures, presentation_figures
 from mechsparse.theory import graphs
 
 # Session-state keys shared by pages and app.py (widget keys stay beside their widgets).
@@ -32,6 +35,26 @@ THEORY_VERSION_KEY = "_theory_ver"  # bumped when the graph changes, so its edit
 EXPORT_KEY = "_runs_export_zip"  # (run ids, zip bytes) prepared on the Runs page
 
 _MARKDOWN_SPECIAL = set("\\`*_[]()<>#|~$:!{}=")
+
+# A run's panels (Train page): on hover, each offers only full screen (Streamlit's button in the Plotly toolbar)
+# and a PNG for slides.
+PANEL_PLOT_CONFIG = {
+    "displaylogo": False,
+    "modeBarButtonsToRemove": [
+        "zoom2d",
+        "pan2d",
+        "select2d",
+        "lasso2d",
+        "zoomIn2d",
+        "zoomOut2d",
+        "autoScale2d",
+        "resetScale2d",
+        "hoverClosestCartesian",
+        "hoverCompareCartesian",
+        "toggleSpikelines",
+    ],
+    "toImageButtonOptions": {"format": "png", "scale": 2},
+}
 
 # Class mode (?mode=class): a page for a projector, without the controls. Streamlit's own ?embed=true (which it
 # hides from st.query_params) additionally removes its toolbar.
@@ -62,14 +85,44 @@ def grid_registry() -> GridRegistry:
     return GridRegistry()
 
 
+@st.cache_data(ttl=3, show_spinner=False)
+def reference_scores(data_id: str) -> dict[str, float]:
+    """references.reference_scores, shared by every browser and re-read every few seconds (a reference run ends)."""
+    return references.reference_scores(data_id)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _run_figures(key: tuple, _view: RunView) -> dict[str, go.Figure]:
+    presentation, scale, scores = key[1], key[2], dict(key[-1])
+    figures = presentation_figures(_view, scores) if presentation else all_figures(_view, scores)
+    return {name: projector(fig, scale) for name, fig in figures.items()} if scale else figures
+
+
+def run_figures(view: RunView, *, presentation: bool, scale: float | None = None) -> dict[str, go.Figure]:
+    """A run's panels (the four large ones, or all of them), projector-sized by ``scale``, with the reference runs'
+    lines. Built once per evaluation and shared by every refresh and browser until the next one: the panels change
+    at each evaluation, not at each snapshot between them."""
+    last = int(view.history["step"].iloc[-1]) if len(view.history) and "step" in view.history else -1
+    scores = tuple(sorted(reference_scores(view.data_id).items())) if view.data_id else ()
+    key = (view.run_id, presentation, scale, view.snapshot is not None, len(view.history), last, scores)
+    return _run_figures(key, view)
+
+
 @st.cache_resource(max_entries=16, show_spinner=False)
 def _thumbnail(graph_code: str):
-    return plots.graph_thumbnail(graphs.decode(graph_code))
+    return graph_drawings.graph_thumbnail(graphs.decode(graph_code))
 
 
 def graph_thumbnail(spec: graphs.GraphSpec):
-    """figures.graph_thumbnail, built once per graph and shared by the Data and Train pages (read-only)."""
+    """graph_drawings.graph_thumbnail, built once per graph and shared by the Data and Train pages (read-only)."""
     return _thumbnail(graphs.encode(spec))
+
+
+def rule_input(col, label: str, name: str, value=None, *, key: str, finest: float = 0.01, **options):
+    """A number input for TrainConfig field ``name`` offering exactly what its rule in PARAM_RULES allows (see
+    config.input_range for ``finest``); ``options`` go to st.number_input."""
+    low, high = input_range(name, finest)
+    return col.number_input(label, low, high, value, key=key, **options)
 
 
 def plain_markdown(text: str) -> str:
@@ -87,8 +140,8 @@ def _graph_editor(g: np.ndarray, kind: str, key: str) -> np.ndarray:
     """A checkbox matrix for Ga (kind 'a') or Gz ('z'), rows = child latents, under a line saying what a ticked cell
     means; returns the edited 0/1 matrix."""
     st.markdown(EDITOR_HELP[kind])
-    rows = plots.latent_labels(g.shape[0])
-    cols = plots.latent_labels(g.shape[1], "a") if kind == "a" else [f"{r}'" for r in rows]
+    rows = latent_labels(g.shape[0])
+    cols = latent_labels(g.shape[1], "a") if kind == "a" else [f"{r}'" for r in rows]
     df = pd.DataFrame(g.astype(bool), index=rows, columns=cols)
     config = {c: st.column_config.CheckboxColumn(c, width="small") for c in cols}
     out = st.data_editor(df, key=key, column_config=config, num_rows="fixed")

@@ -3,7 +3,7 @@
 Every (dataset, method, seed) cell trains in its own subprocess on one dataset per preset (``--data-seed``), with
 the same training-time budget for every method of a dataset, and reports the final MCC and R_con. ``--jobs`` cells
 run at once (one torch thread each). The table puts the median (min–max) over seeds beside the paper's number
-(PAPER_RESULTS.md; the paper has baselines on the block datasets only).
+(docs/paper-numbers.md; the paper has baselines on the block datasets only).
 
     .venv/bin/python benchmarks/baselines.py --jobs 2 --save benchmarks/results/cpu-2core-baselines.jsonl
     .venv/bin/python benchmarks/baselines.py --table benchmarks/results/cpu-2core-baselines.jsonl
@@ -36,8 +36,9 @@ OVERRIDES = {"none": {"method": "sparse", "sparsity": "none"}}
 
 
 def paper_numbers(dataset: str, method: str) -> tuple[float | None, float | None] | None:
-    """The paper's MCC and R_con (mean over 5 seeds; mechsparse.reproduce.published, from PAPER_RESULTS.md) for a cell:
-    the constraint at the bound nearest the true edge count, the unregularised model, or a baseline at its defaults."""
+    """The paper's MCC and R_con (mean over 5 seeds; mechsparse.reproduce.published, from docs/paper-numbers.md) for a
+    cell: the constraint at the bound nearest the true edge count, the unregularised model, or a baseline at its
+    defaults."""
     from mechsparse.reproduce import published
     from mechsparse.theory import graphs
 
@@ -60,6 +61,7 @@ def run_one(dataset: str, method: str, seed: int, data_seed: int, seconds: float
 
     from mechsparse.data import synthetic
     from mechsparse.learning import training
+    from mechsparse.learning.config import default_config
     from mechsparse.theory import graphs
 
     torch.set_num_threads(1)
@@ -68,7 +70,7 @@ def run_one(dataset: str, method: str, seed: int, data_seed: int, seconds: float
     budget = seconds or budget
     limits = {"max_seconds": budget} if method not in ("supervised", "random") else {}
     choice = OVERRIDES.get(method, {"method": method})
-    config = training.default_config(ds, seed=seed, device="cpu", **choice, **limits)
+    config = default_config(ds, seed=seed, device="cpu", **choice, **limits)
     wall = time.perf_counter()
     trainer = training.Trainer(ds, config)
     while not trainer.finished:

@@ -2,7 +2,7 @@
 
 Why: torch's default is one intra-op thread per core; for the small models, whose ops are tiny, extra threads only
 add synchronisation, and when another process (the app, a second run) wants the cores their spinning can cost far
-more than they give. The CLI therefore picks threads by model size (training.default_threads); this measures it.
+more than they give. The CLI therefore picks threads by model size (learning.config.default_threads); this measures it.
 
     .venv/bin/python -m benchmarks.cli_threads [--seconds 20] [--preset action-nondiag] [--model-size small]
 """

@@ -93,6 +93,7 @@ def run_one(case: str, seed: int, seconds: float, threads: int, device: str, dat
 
     from mechsparse.data import synthetic
     from mechsparse.learning import training
+    from mechsparse.learning.config import default_config
     from mechsparse.theory import graphs
 
     torch.set_num_threads(threads)
@@ -102,7 +103,7 @@ def run_one(case: str, seed: int, seconds: float, threads: int, device: str, dat
     spec_graphs = graphs.preset(spec["preset"])
     ds = synthetic.generate(spec_graphs, spec["n"], seed=data_seed, name=spec["preset"], variant=variant)
     generated = time.perf_counter() - wall
-    config = training.default_config(ds, seed=seed, max_seconds=seconds, device=device, **spec["overrides"])
+    config = default_config(ds, seed=seed, max_seconds=seconds, device=device, **spec["overrides"])
     trainer = training.Trainer(ds, config)
     while not trainer.finished:
         trainer.step()

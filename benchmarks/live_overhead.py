@@ -32,7 +32,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 def headless(preset: str, n: int, seconds: float, runs_dir: Path) -> float:
     os.environ["MECHSPARSE_RUNS_DIR"] = str(runs_dir)
     from mechsparse.data import synthetic
-    from mechsparse.learning.training import default_config
+    from mechsparse.learning.config import default_config
     from mechsparse.runs import store
     from mechsparse.runs.jobs import JobRegistry
     from mechsparse.theory import graphs
@@ -42,7 +42,7 @@ def headless(preset: str, n: int, seconds: float, runs_dir: Path) -> float:
     run_id = store.create_run(ds, cfg, f"{preset}-headless").name
     job = JobRegistry().start(run_id)
     job.join()
-    return store.load_run(run_id).summary["steps_per_second"]
+    return store.load_run(run_id).summary.steps_per_second
 
 
 def watched(preset: str, n: int, seconds: float, runs_dir: Path) -> float:

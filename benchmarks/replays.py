@@ -21,8 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from mechsparse.data import synthetic
-from mechsparse.figures import plots
+from mechsparse.figures.replay import replay_figure
 from mechsparse.learning import timeline, training
+from mechsparse.learning.config import default_config
 from mechsparse.teaching import lessons, recordings
 from mechsparse.theory import graphs
 
@@ -34,7 +35,7 @@ def _recorded() -> list[dict]:
         if rec is None:
             continue
         start = time.perf_counter()
-        fig = plots.replay_figure(rec.timeline, rec.truth, metric="mcc")
+        fig = replay_figure(rec.timeline, rec.truth, metric="mcc")
         build = time.perf_counter() - start
         size = sum(p.stat().st_size for p in (lessons.RECORDED_DIR / name).iterdir())
         rows.append(
@@ -81,7 +82,7 @@ def _training_cost(steps: int) -> dict:
     ds = synthetic.generate(graphs.preset("action-nondiag"), 20_000, seed=0, name="action-nondiag")
     out = {}
     for label, record in (("on", True), ("off", False)):
-        trainer = training.Trainer(ds, training.default_config(ds, max_steps=steps, eval_every=50, device="cpu"))
+        trainer = training.Trainer(ds, default_config(ds, max_steps=steps, eval_every=50, device="cpu"))
         if not record:
             trainer._record_frame = lambda *args, **kwargs: None  # the only change: no frame kept
         start = time.perf_counter()

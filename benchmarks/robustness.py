@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mechsparse.data import synthetic
+from mechsparse.data import mechanisms, synthetic
 from mechsparse.data.dataset import Dataset, validate_arrays
 from mechsparse.theory import identifiability
 
@@ -35,7 +35,7 @@ if __package__ in (None, ""):  # run as a file: make the repository root importa
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.common import add_grid_arguments, load_results, parse_cases, run_grid, spread  # noqa: E402
 
-LATENT_NOISE_STD = synthetic.LATENT_NOISE_STD  # 0.01, as the papers
+LATENT_NOISE_STD = mechanisms.LATENT_NOISE_STD  # 0.01, as the papers
 OBS_NOISE_STD = synthetic.OBS_NOISE_STD
 ACTION_RANGE = (-2.0, 2.0)  # a ~ U(-2, 2), as the papers
 TEMPORAL_STD = 0.5  # std of each f_i(z_0) in z_1 = z_0 + f(z_0): a clear move, yet z_1 stays of order 1
@@ -156,7 +156,7 @@ def poly_family(rng: np.random.Generator, g: np.ndarray) -> Raw:
 def paper_sin_family(rng: np.random.Generator, g: np.ndarray) -> Raw:
     """The papers' temporal mechanism 0.5 sum_j g_ij sin(R_i p_j + S_i) (R_i, S_i fixed), on any graph."""
     del rng  # no random parameters: only the graph is drawn
-    return _in_chunks(lambda p: synthetic.DRIFT * synthetic.sinusoid_mean(g, p))
+    return _in_chunks(lambda p: mechanisms.DRIFT * mechanisms.sinusoid_mean(g, p))
 
 
 def calibrated(raw: Raw, inputs: np.ndarray, target_std: float | None) -> Raw:
@@ -413,12 +413,13 @@ def run_one(
     import torch
 
     from mechsparse.learning import training
+    from mechsparse.learning.config import default_config
 
     torch.set_num_threads(threads)
     wall = time.perf_counter()
     ds = make_case(case, data_seed, n)
     generated = time.perf_counter() - wall
-    config = training.default_config(ds, seed=seed, max_seconds=seconds, device=device, **overrides)
+    config = default_config(ds, seed=seed, max_seconds=seconds, device=device, **overrides)
     trainer = training.Trainer(ds, config)
     while not trainer.finished:
         trainer.step()

@@ -5,7 +5,8 @@ import re
 
 import pytest
 
-from mechsparse.teaching import exercises, lessons
+from mechsparse.teaching import lessons
+from mechsparse.teaching.exercises import common, registry
 
 pytestmark = pytest.mark.browser
 
@@ -18,13 +19,13 @@ def _title(page, chapter: lessons.Chapter):
     return page.get_by_role("heading", name=f"{chapter.number}. {chapter.title}", exact=True)
 
 
-def _exercise(page, kind: str) -> exercises.Exercise:
+def _exercise(page, kind: str) -> common.Exercise:
     """The exercise the page shows, rebuilt from the seed it prints (the grader's own expectation)."""
-    label = _main(page).locator("p", has_text=exercises.KINDS[kind]).filter(has_text=re.compile(r"\(exercise \d+\)"))
+    label = _main(page).locator("p", has_text=registry.KINDS[kind]).filter(has_text=re.compile(r"\(exercise \d+\)"))
     label = label.first
     label.wait_for(timeout=30_000)
     seed = int(re.search(r"exercise (\d+)", label.inner_text()).group(1))
-    return exercises.make(kind, seed)
+    return registry.make(kind, seed)
 
 
 def _play_replay(page) -> None:

@@ -48,7 +48,7 @@ def _resume_in_app(run_id: str, steps_before: int) -> None:
     job.stop()
     job.join(60)
     assert job.view().status == "stopped", job.view().message
-    assert store.load_run(run_id).summary["steps"] > steps_before
+    assert store.load_run(run_id).summary.steps > steps_before
 
 
 def test_sigterm_saves_a_stopped_run_that_the_app_resumes(runs_dir):
@@ -59,8 +59,8 @@ def test_sigterm_saves_a_stopped_run_that_the_app_resumes(runs_dir):
     assert proc.returncode == 143, err
     assert "Traceback" not in err and "SIGTERM" in err
     rec = store.load_run(run_id)
-    assert rec.status == "stopped" and rec.shown_status() == "stopped" and rec.meta["source"] == "cli"
-    _resume_in_app(run_id, rec.summary["steps"])
+    assert rec.status == "stopped" and rec.shown_status() == "stopped" and rec.meta.source == "cli"
+    _resume_in_app(run_id, rec.summary.steps)
 
 
 def test_a_killed_cli_run_is_interrupted_not_starting_forever(runs_dir):
@@ -72,4 +72,4 @@ def test_a_killed_cli_run_is_interrupted_not_starting_forever(runs_dir):
     rec = store.load_run(run_id)
     assert rec.status == "running" and rec.shown_status() == "interrupted"
     assert (store.run_path(run_id) / "checkpoint.pt").exists()
-    _resume_in_app(run_id, rec.summary["steps"])
+    _resume_in_app(run_id, rec.summary.steps)

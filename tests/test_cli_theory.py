@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def run_theory(args: list[str], capsys: pytest.CaptureFixture) -> tuple[int, str, str]:
     try:
-        code = main.main(["theory", *args])
+        code = main(["theory", *args])
     except SystemExit as exc:  # argparse usage errors
         code = exc.code
     out, err = capsys.readouterr()

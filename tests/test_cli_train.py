@@ -10,7 +10,7 @@ import torch
 from mechsparse.cli.main import main
 from mechsparse.data import dataset as data_mod
 from mechsparse.data import synthetic
-from mechsparse.learning import training
+from mechsparse.learning.config import TrainConfig, default_threads
 from mechsparse.theory import graphs
 
 
@@ -156,8 +156,8 @@ def test_a_save_error_is_one_line_exit_1(tmp_path, capsys, monkeypatch):
 
 
 def test_default_threads_follow_the_model_size():
-    assert training.default_threads(training.TrainConfig(model_size="small")) == 1
-    assert training.default_threads(training.TrainConfig(model_size="small", threads=3)) == 3
+    assert default_threads(TrainConfig(model_size="small")) == 1
+    assert default_threads(TrainConfig(model_size="small", threads=3)) == 3
 
 
 def test_data_seed_fixes_the_data_while_the_seed_varies_training(tmp_path):

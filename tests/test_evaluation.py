@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from mechsparse.learning import evaluation, metrics
+from mechsparse.learning.constraint import annealed_bound
 from mechsparse.learning.evaluation import (
     Evaluation,
     LossMeter,
@@ -20,7 +21,6 @@ from mechsparse.learning.evaluation import (
     progress_fraction,
     seconds_left,
 )
-from mechsparse.learning.training import annealed_bound
 
 
 def test_evaluation_does_not_import_torch():

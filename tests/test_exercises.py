@@ -1,4 +1,5 @@
-"""teaching.exercises: same (kind, seed) -> same exercise; the expected answers are what theory says; grading."""
+"""teaching.exercises (registry, common, one module per kind): same (kind, seed) -> same exercise; the expected
+answers are what theory says; grading."""
 
 import re
 from itertools import permutations
@@ -8,13 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mechsparse.teaching import exercises
-from mechsparse.teaching.exercises import Exercise, grade, make
+from mechsparse.teaching.exercises import breaking, common, registry, scorecard
+from mechsparse.teaching.exercises.common import Exercise
+from mechsparse.teaching.exercises.registry import grade, make
 from mechsparse.theory import identifiability
 from mechsparse.theory.graphs import GraphSpec
 
-SEEDS = st.integers(0, exercises.MAX_SEED)
-KINDS = st.sampled_from(list(exercises.KINDS))
+SEEDS = st.integers(0, registry.MAX_SEED)
+KINDS = st.sampled_from(list(registry.KINDS))
 FAST = settings(max_examples=25, deadline=None)
 
 
@@ -83,7 +85,7 @@ def test_graph_shapes_and_expected_answer_grades_right(kind: str, seed: int) -> 
 
 
 def test_seeds_choose_every_kind_of_graph() -> None:
-    for kind in exercises.KINDS:
+    for kind in registry.KINDS:
         modes = {(make(kind, s).truth.ga is not None, make(kind, s).truth.gz is not None) for s in range(40)}
         assert modes == {(True, False), (False, True), (True, True)}, kind
 
@@ -100,7 +102,7 @@ def test_make_rejects_bad_kind_or_seed_in_one_line(kind, seed) -> None:
 
 def test_make_accepts_the_extreme_seeds() -> None:
     assert make("identified", 0).seed == 0
-    assert make("consistent", exercises.MAX_SEED).seed == exercises.MAX_SEED
+    assert make("consistent", registry.MAX_SEED).seed == registry.MAX_SEED
     assert make("break", np.int64(7)) == make("break", 7)
 
 
@@ -216,7 +218,7 @@ def test_break_options_are_the_absent_edges_and_graded_by_theory(seed: int) -> N
     verdicts = []
     for n, label in enumerate(ex.option_labels):
         breaks = k not in _identified(_with_edge(truth, label))
-        assert exercises.add_edge(truth, ex.options[n]) == _with_edge(truth, label)
+        assert breaking.add_edge(truth, ex.options[n]) == _with_edge(truth, label)
         g = grade(ex, n)
         assert g.correct == breaks
         assert g.reasons[0].startswith(f"After adding {label}, z{k + 1} is")
@@ -261,7 +263,7 @@ def test_consistent_wrong_candidates_say_why() -> None:
     swapped = GraphSpec(ga=truth.ga[:, ::-1], gz=truth.gz)
     more = GraphSpec(ga=np.ones((3, 2)), gz=truth.gz)
     reversed_time = GraphSpec(ga=truth.ga, gz=truth.gz.T)
-    right = exercises.permute(truth, [2, 0, 1])
+    right = common.permute(truth, [2, 0, 1])
     ex = Exercise("consistent", 0, truth, "q", None, [swapped, more, reversed_time, right], list("ABCD"), 3)
     reasons = grade(ex, 0).reasons
     assert reasons[0].startswith("A exchanges the edges of a1 and a2: actions are observed")
@@ -272,3 +274,78 @@ def test_consistent_wrong_candidates_say_why() -> None:
     )
     assert grade(ex, 1).summary == "Not quite: B has 2 edges more than the truth; D is the consistent one."
     assert grade(ex, 3).correct
+
+
+# ---------------------------------------------------------------- shared helpers
+
+
+def test_edge_codes_read_and_add_one_edge() -> None:
+    assert breaking.edge_label("a2>z3") == "a2 → z3"
+    assert breaking.edge_label("z1>z3") == "z1(t-1) → z3"
+    spec = GraphSpec(ga=np.zeros((3, 2), dtype=int))
+    assert breaking.add_edge(spec, "a2>z3").ga[2, 1] == 1
+    for bad in ("a2-z3", "x1>z1", None):
+        with pytest.raises(ValueError, match="edge must look like"):
+            breaking.edge_label(bad)
+    with pytest.raises(ValueError, match="does not fit"):
+        breaking.add_edge(spec, "z1>z2")  # no Gz here
+
+
+def test_relabelling_finds_the_renumbering_or_none() -> None:
+    truth = GraphSpec(ga=np.array([[1, 0], [1, 1], [1, 0]]))
+    learned = common.permute(truth, [1, 2, 0])
+    assert common.permute(truth, common.relabelling(truth, learned)) == learned
+    assert common.relabelling(truth, GraphSpec(ga=truth.ga[:, ::-1])) is None  # actions keep their names
+    assert common.relabelling(truth, GraphSpec(ga=np.ones((3, 2), dtype=int))) is None
+
+
+# ---------------------------------------------------------------- the session's scorecard
+
+
+def test_a_scorecard_counts_each_exercise_once_by_its_first_answer() -> None:
+    card = scorecard.Scorecard()
+    assert card.score_text() == "none yet"
+    ex = make("break", 5)
+    wrong = next(n for n in range(len(ex.options)) if not grade(ex, n).correct)
+    assert card.last_grade(ex) is None
+    assert not card.check(ex, wrong).correct
+    assert card.check(ex, ex.expected).correct
+    assert card.last_grade(ex).correct and card.score_text() == "0 / 1"  # the first answer counts
+    other = make("identified", 5)
+    card.check(other, other.expected)
+    assert card.score_text() == "1 / 2" and card.last_grade(other) == grade(other, other.expected)
+    with pytest.raises(ValueError):
+        card.check(make("twins", 1), "abc")  # malformed: one line, and nothing kept
+    assert card.score_text() == "1 / 2"
+
+
+def test_a_chapter_keeps_the_seed_its_link_or_chance_gave_it() -> None:
+    card = scorecard.Scorecard()
+    assert card.seed_for(2, "identified", "identified", "42") == (42, None)
+    assert card.seed_for(2, "identified", "identified", "7") == (42, None)  # kept for the session
+    seed, error = card.seed_for(3, "break", "identified", "42")  # the link names another kind: a fresh seed
+    assert 0 <= seed <= registry.MAX_SEED and error is None
+    seed, error = card.seed_for(4, "twins", "twins", "-4")
+    assert 0 <= seed <= registry.MAX_SEED and "must be between 0 and" in error
+    assert card.seed_for(4, "twins", "twins", "-4") == (seed, None)  # said once
+    assert card.choose_seed(2, 9) == 9 and card.seed_for(2, "identified", None, None) == (9, None)
+
+
+@pytest.mark.parametrize(
+    "kind, link_kind, link_seed, expected",
+    [
+        ("twins", "twins", "12", (12, None)),
+        ("twins", "twins", " 12 ", (12, None)),
+        ("twins", "twins", "1.5", (None, None)),
+        ("twins", "twins", None, (None, None)),
+        ("twins", "break", "12", (None, None)),
+        (
+            "twins",
+            "twins",
+            str(2**31),
+            (None, f"The link's exercise seed must be between 0 and {2**31 - 1}; here is a new one."),
+        ),
+    ],
+)
+def test_seed_from_link(kind, link_kind, link_seed, expected) -> None:
+    assert scorecard.seed_from_link(kind, link_kind, link_seed) == expected

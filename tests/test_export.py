@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from mechsparse.data import synthetic
+from mechsparse.learning.config import default_config
 from mechsparse.learning.evaluation import Snapshot
-from mechsparse.learning.training import default_config
-from mechsparse.runs import export, store
+from mechsparse.runs import evaluations, export, store
 from mechsparse.theory import graphs
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -43,8 +43,8 @@ def _saved_run(name: str, *, temporal: bool) -> str:
     preset = "teach-combined" if temporal else "teach-nested"
     ds = synthetic.generate(graphs.preset(preset), 100, t=2 if temporal else 1, seed=0, name=name)
     folder = store.create_run(ds, default_config(ds, sparsity="constraint", device="cpu"), name)
-    store.save_snapshot(folder, _snapshot(temporal=temporal))
-    store.write_history(folder, [{"step": 20, "mcc": 0.5, "loss": 2.0}, {"step": 40, "mcc": 0.9, "loss": 1.0}])
+    evaluations.save_snapshot(folder, _snapshot(temporal=temporal))
+    evaluations.write_history(folder, [{"step": 20, "mcc": 0.5, "loss": 2.0}, {"step": 40, "mcc": 0.9, "loss": 1.0}])
     store.update_summary(folder, status="finished")
     return folder.name
 
@@ -111,7 +111,7 @@ def test_progress_names_each_run_and_panel(runs_dir, monkeypatch):
 
 def test_no_browser_falls_back_to_html(runs_dir, no_kaleido_browser):
     run_id = _saved_run("nobrowser", temporal=True)
-    files = export.export_files(run_id, images=True)
+    files = export.export_runs([run_id], images=True)[run_id]
     panels = [n for n in files if n.startswith("panels/")]
     assert panels and all(n.endswith(".html") for n in panels)
     assert "edge_probs_z.csv" in files and "matched_probs_z.csv" in files
@@ -145,9 +145,10 @@ def test_images_of_two_runs_come_from_one_browser_session(runs_dir, monkeypatch)
 
 
 def _small_figure():
-    from mechsparse.figures import plots
+    from mechsparse.figures.graph_drawings import pattern_figure
+    from mechsparse.figures.style import projector
 
-    return plots.projector(plots.pattern_figure(np.eye(3, dtype=bool)))
+    return projector(pattern_figure(np.eye(3, dtype=bool)))
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None and shutil.which("google-chrome") is None, reason="no browser")
@@ -172,6 +173,7 @@ def test_a_run_with_a_timeline_exports_it(runs_dir):
     recorded = Timeline()
     recorded.add(20, 1.0, {"mcc": 0.5}, edge_probs_a=np.full((3, 2), 0.5))
     save_timeline(store.run_path(run_id), recorded)
-    files = export.export_files(run_id, images=False)
+    files = export.export_runs([run_id], images=False)[run_id]
     assert files["timeline.npz"] == (store.run_path(run_id) / "timeline.npz").read_bytes()
-    assert "timeline.npz" not in export.export_files(_saved_run("old", temporal=False), images=False)
+    old = _saved_run("old", temporal=False)
+    assert "timeline.npz" not in export.export_runs([old], images=False)[old]

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from mechsparse.theory import graphs
 from mechsparse.theory.graphs import GraphSpec
 
-# Edge counts from REFERENCE.md (the authors' graphs).
+# Edge counts from docs/paper-numbers.md (the authors' graphs).
 PAPER_EDGES = {
     "action-diag": 10,
     "action-nondiag": 20,

@@ -7,9 +7,10 @@ import time
 import pytest
 
 from mechsparse.data import dataset, synthetic
-from mechsparse.learning.training import default_config
+from mechsparse.learning.config import default_config
 from mechsparse.runs import store
 from mechsparse.runs.jobs import JobLimitError, JobRegistry
+from mechsparse.runs.launch import launch_run
 from mechsparse.theory import graphs
 
 
@@ -52,7 +53,7 @@ def test_job_runs_to_the_end_and_saves_its_folder(runs_dir, tiny):
     for name in ("config.json", "summary.json", "history.csv", "checkpoint.pt", "snapshot.npz", "dataset.npz"):
         assert (folder / name).exists(), name
     rec = store.load_run(run_id)
-    assert rec.status == "finished" and rec.summary["steps"] == 60 and rec.summary["mcc"] is not None
+    assert rec.status == "finished" and rec.summary.steps == 60 and rec.summary.mcc is not None
     assert len(rec.history) >= 3
 
 
@@ -111,13 +112,13 @@ def test_stopped_run_resumes_from_disk_in_a_new_registry(runs_dir, tiny):
     assert _wait(lambda: _step(job) > 10)
     job.stop()
     job.join(30)
-    stopped_at = store.load_run(run_id).summary["steps"]
+    stopped_at = store.load_run(run_id).summary.steps
     assert stopped_at > 10
     again = JobRegistry().start(run_id, resume=True, publish_every=0.0)
     assert _wait(lambda: _step(again) > stopped_at)
     again.stop()
     again.join(30)
-    assert store.load_run(run_id).summary["steps"] > stopped_at
+    assert store.load_run(run_id).summary.steps > stopped_at
 
 
 def test_two_apps_never_train_one_run(runs_dir, tiny):
@@ -169,8 +170,44 @@ def test_a_spare_worker_takes_the_next_job_and_is_replaced(runs_dir, tiny, tmp_p
     assert job._process.pid == spare_pid
     job.join(120)
     assert job.view().status == "finished", job.view().message
-    assert store.load_run(run_id).summary["steps"] == 40
+    assert store.load_run(run_id).summary.steps == 40
     assert _wait(lambda: registry._spare is not None and registry._spare[0].pid != spare_pid, 30)
     spare = registry._spare[0]
     registry.stop_all()
     assert registry._spare is None and spare.poll() is not None  # closing its socket ends a waiting worker
+
+
+def test_launch_run_creates_starts_and_records_its_source(runs_dir, tiny):
+    registry = JobRegistry()
+    run_id = launch_run(registry, tiny, _config(tiny, max_steps=20), "tiny", source="lessons")
+    job = registry.get(run_id)
+    job.join(120)
+    assert job.view().status == "finished", job.view().message
+    rec = store.load_run(run_id, arrays=False)
+    assert rec.meta.source == "lessons" and rec.meta.data == "tiny" and rec.summary.steps == 20
+
+
+@pytest.mark.parametrize(
+    ("options", "cap"),
+    [
+        ({"method": "pcl"}, 2),  # needs temporal data: refused by the same check the trainer makes
+        ({}, 0),  # the registry is full
+    ],
+)
+def test_a_refused_launch_writes_nothing(runs_dir, tiny, options, cap):
+    registry = JobRegistry(max_concurrent=cap)
+    with pytest.raises((ValueError, JobLimitError)):
+        launch_run(registry, tiny, _config(tiny, max_steps=20, **options), "tiny")
+    assert not runs_dir.exists() or not any(runs_dir.iterdir())
+    assert not registry.jobs()
+
+
+def test_a_launch_whose_job_cannot_start_removes_its_folder(runs_dir, tiny, monkeypatch):
+    def broken_start(self, run_id, **kw):
+        assert store.run_path(run_id).is_dir()  # the folder exists when the job is started
+        raise OSError("no worker could be started")
+
+    monkeypatch.setattr(JobRegistry, "start", broken_start)
+    with pytest.raises(OSError, match="no worker"):
+        launch_run(JobRegistry(), tiny, _config(tiny, max_steps=20), "tiny")
+    assert not any(runs_dir.iterdir())

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from mechsparse.cli.main import main
-from mechsparse.teaching import exercises, lesson_figures, lessons, recordings
+from mechsparse.teaching import lesson_figures, lesson_view, lessons, recordings
+from mechsparse.teaching.exercises import registry
 from mechsparse.theory import graphs, identifiability
 
 HEADER = '+++\ntitle = "T"\nsummary = "S"\nfigure = "ambiguity"\n+++\nSome text.\n'
@@ -23,13 +24,13 @@ def test_built_in_chapters_load_in_order_and_name_only_known_things():
         assert ch.figure in lessons.FIGURES
         assert all(name in lessons.RECIPES for name in ch.replays)
         assert all(name in graphs.PRESETS for name in ch.graphs)
-        assert ch.exercise is None or ch.exercise in exercises.KINDS
+        assert ch.exercise is None or ch.exercise in registry.KINDS
         assert ch.body and ch.title and ch.summary
-    assert {ch.exercise for ch in chapters} >= set(exercises.KINDS)  # every kind of exercise is asked somewhere
+    assert {ch.exercise for ch in chapters} >= set(registry.KINDS)  # every kind of exercise is asked somewhere
 
 
 def test_the_chapters_exercise_names_are_the_exercise_modules():
-    assert tuple(exercises.KINDS) == lessons.EXERCISE_KINDS
+    assert tuple(registry.KINDS) == lessons.EXERCISE_KINDS
 
 
 def test_chapter_text_keeps_the_theory_vocabulary():
@@ -136,7 +137,7 @@ def test_a_damaged_recording_is_one_line(tmp_path, monkeypatch):
 
 
 def test_record_lessons_command_refuses_an_unknown_recipe(capsys):
-    assert main.main(["record-lessons", "--only", "nope", "--out", "/tmp/unused"]) == 2
+    assert main(["record-lessons", "--only", "nope", "--out", "/tmp/unused"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: unknown recorded run 'nope'") and "\n" not in err
 
@@ -216,3 +217,102 @@ def test_display_maths_stays_on_one_line():
     for ch in lessons.load_chapters():
         for line in ch.body.splitlines():
             assert line.count("$$") in (0, 2), f"{ch.source}: {line[:60]}"
+
+
+# ---------------------------------------------------------------- what the page shows (lesson_view)
+
+
+def _chapter(**kw) -> lessons.Chapter:
+    fields = {"number": 2, "slug": "x", "title": "T", "summary": "S", "figure": "graph", "body": "B"}
+    return lessons.Chapter(**{**fields, "graphs": ("teach-nested", "teach-twins"), **kw})
+
+
+def test_a_figure_opens_the_links_graph_once_and_keeps_the_sessions_choice():
+    ch = _chapter()
+    shown = lesson_view.FigureGraphs()
+    nested = graphs.preset("teach-nested")
+    twins = graphs.preset("teach-twins")
+    assert shown.graph_for(ch, graphs.encode(twins)) == (twins, None)
+    assert shown.graph_for(ch, None) == (twins, None)  # the session's graph from now on
+    spec, error = lesson_view.FigureGraphs().graph_for(ch, "not-a-graph")
+    assert spec == nested and error.startswith("Cannot open the graph in this link") and "showing teach-nested" in error
+    assert lesson_view.FigureGraphs().graph_for(ch, "") == (nested, None)
+    shown.put(ch, nested)
+    assert shown.shown[2] == nested and shown.version == 1  # the editors restart from it
+    shown.edit(ch, twins)
+    assert shown.shown[2] == twins and shown.version == 1  # the editors' own change: no restart
+
+
+def test_the_graph_picker_offers_the_chapters_presets_and_an_edited_graph():
+    ch = _chapter()
+    nested = graphs.preset("teach-nested")
+    assert lesson_view.preset_choices(ch, graphs.preset("teach-twins")) == (["teach-nested", "teach-twins"], 1)
+    edited = graphs.GraphSpec(ga=np.ones((3, 2), dtype=int))
+    assert lesson_view.preset_choices(ch, edited) == (["teach-nested", "teach-twins", lesson_view.EDITED_GRAPH], 2)
+    assert lesson_view.preset_label("teach-nested") == f"teach-nested: {graphs.PRESETS['teach-nested']}"
+    assert lesson_view.preset_label(lesson_view.EDITED_GRAPH) == lesson_view.EDITED_GRAPH
+    assert lesson_view.picked_preset("teach-nested", nested) is None
+    assert lesson_view.picked_preset("teach-twins", nested) == graphs.preset("teach-twins")
+    assert lesson_view.picked_preset(lesson_view.EDITED_GRAPH, nested) is None
+
+
+def test_switching_a_graph_back_on_brings_the_chapters_own():
+    ch = _chapter(graphs=("teach-together",), graph_kind="both")
+    full = graphs.preset("teach-together")
+    only_a = lesson_view.graphs_in_use(ch, full, True, False)
+    assert only_a == graphs.GraphSpec(ga=full.ga)
+    assert lesson_view.graphs_in_use(ch, only_a, True, True) == full
+    assert lesson_view.graphs_in_use(ch, full, True, True) == full
+
+
+def test_small_texts_and_values_of_the_page():
+    spec = graphs.preset("action-nondiag")  # 10 latents: as tall as allowed
+    assert lesson_view.heatmap_height(spec, 300, 440) == 420 and lesson_view.heatmap_height(spec, 260, 360) == 360
+    assert lesson_view.heatmap_height(graphs.preset("teach-nested"), 300, 440) == 300
+    report = identifiability.analyse(graphs.preset("teach-nested").ga)
+    assert lesson_view.verdict_headline(report) == report.verdict[0].upper() + report.verdict[1:]
+    mixing = [lesson_view.identified_under_mixing(d) for d in (0, 0.0, 45, 90)]
+    assert mixing == ["3 / 3", "3 / 3", "1 / 3 (z3)", "3 / 3"]
+    assert lesson_view.class_labels(3) == ["A", "B", "C"]
+    assert lesson_view.candidate_title("B", "a") == "B: Ĝa" and lesson_view.candidate_title("B", "z") == "B: Ĝz"
+    assert lesson_view.exercise_link(2, "twins", 7) == "?chapter=2&exercise=twins&seed=7"
+    assert "[link to exercise 7](?chapter=2&exercise=twins&seed=7)" in lesson_view.hand_out_text(2, "twins", 7)
+    ch = lessons.load_chapters()[2]
+    assert lesson_view.chapter_label(ch) == f"3. {ch.title}"
+    assert "(?chapter=3&mode=class)" in lesson_view.class_mode_caption(3)
+    assert set(lesson_view.CAPTIONS) <= set(lessons.FIGURES)
+
+
+def test_what_the_page_says_about_a_recording():
+    rec = recordings.load_recording("action-nondiag")
+    assert lesson_view.replay_metric(rec) == "mcc"
+    assert lesson_view.replay_metric(recordings.load_recording("time-block-nondiag")) == "r_con"  # twins: partial
+    s = rec.summary
+    headline = lesson_view.replay_headline(rec, with_title=False, escape=str)
+    assert headline == f"At the end: MCC {s['mcc']:.3f} · R_con {s['r_con']:.3f} · SHD Ga {s['shd_a']}"
+    titled = lesson_view.replay_headline(rec, with_title=True, escape=str.upper)
+    assert titled == f"**{rec.recipe.title.upper()}**. {headline}"
+    assert f"{len(rec.timeline)} recorded moments of {s['steps']} steps ({rec.built})" in lesson_view.replay_caption(
+        rec, escape=str
+    )
+    assert lesson_view.train_seed(rec.recipe) == rec.recipe.seed + 1
+    assert "(6,000 steps)" in lesson_view.train_caption(rec.recipe) and "seed 0 is the recording" in (
+        lesson_view.train_caption(rec.recipe)
+    )
+
+
+def test_strength_points_come_from_the_recordings():
+    names = ["action-nondiag-bound-5", "action-nondiag", "action-nondiag-unregularised"]
+    recs = [recordings.load_recording(n) for n in names]
+    points, true_edges = lesson_view.strength_points([None, *recs])  # None: not recorded, skipped
+    assert [p.name for p in points] == names and true_edges == 20
+    assert [p.bound for p in points] == [5.0, 20.0, None]  # no sparsity: no bound
+    assert points[2].shd == recs[2].summary["shd_a"] and points[1].mcc == recs[1].final_score
+    assert lesson_view.strength_points([None]) == ([], None)
+
+
+def test_a_recordings_version_is_its_record_files_time(tmp_path):
+    assert recordings.files_version("action-nondiag", tmp_path) == 0.0
+    (tmp_path / "action-nondiag").mkdir()
+    (tmp_path / "action-nondiag" / recordings.RECORD_FILE).write_text("{}")
+    assert recordings.files_version("action-nondiag", tmp_path) > 0

@@ -11,7 +11,8 @@ from streamlit.testing.v1 import AppTest
 
 from app_state import job_registry
 from mechsparse.runs import export
-from mechsparse.teaching import exercises, lessons, recordings
+from mechsparse.teaching import lessons, recordings
+from mechsparse.teaching.exercises import registry
 
 PAGE = str(Path(__file__).resolve().parent.parent / "views" / "lessons.py")
 
@@ -53,7 +54,7 @@ def test_every_chapter_renders_its_text_figure_replay_and_exercise(chapter, runs
 
 
 def test_an_exercise_link_opens_that_exercise_and_grades_it(runs_dir):
-    ex = exercises.make("consistent", 123)
+    ex = registry.make("consistent", 123)
     chapter = next(c for c in lessons.load_chapters() if c.exercise == "consistent")
     at = _page(chapter=chapter.number, exercise="consistent", seed=123)
     assert "(exercise 123)" in _text(at)
@@ -71,7 +72,7 @@ def test_an_exercise_link_opens_that_exercise_and_grades_it(runs_dir):
 
 
 def test_a_wrong_first_answer_scores_zero_and_explains(runs_dir):
-    ex = exercises.make("twins", 7)
+    ex = registry.make("twins", 7)
     chapter = next(c for c in lessons.load_chapters() if c.exercise == "twins")
     at = _page(chapter=chapter.number, exercise="twins", seed=7)
     for i in range(ex.truth.dz):  # every latent in its own class: wrong, since this graph has twins

@@ -8,11 +8,13 @@ import pytest
 import torch
 
 from mechsparse.data import synthetic
-from mechsparse.learning import methods, training
+from mechsparse.learning import methods
+from mechsparse.learning.config import default_config
 from mechsparse.learning.methods.pcl import PCL
 from mechsparse.learning.methods.slowvae import gaussian_laplace_kl
 from mechsparse.learning.methods.tcvae import kl_decomposition
 from mechsparse.learning.objective import Batch
+from mechsparse.learning.preflight import check_trainable
 from mechsparse.learning.training import Trainer
 from mechsparse.theory import graphs
 
@@ -31,7 +33,7 @@ def temporal():
 
 def _cfg(ds, **kw):
     base = {"model_size": "tiny", "batch_size": 32, "eval_every": 5, "eval_samples": 100, "max_steps": 20}
-    return training.default_config(ds, **{**base, **kw})
+    return default_config(ds, **{**base, **kw})
 
 
 # ---------------------------------------------------------------- losses on hand-checked cases
@@ -144,23 +146,23 @@ def test_random_reference_trains_nothing_and_is_finished_at_once(action):
 def test_incompatible_data_is_one_clear_line(action, temporal):
     for name in ("slowvae", "pcl"):
         with pytest.raises(ValueError, match="needs temporal data") as err:
-            training.check_trainable(action, _cfg(action, method=name))
+            check_trainable(action, _cfg(action, method=name))
         assert "\n" not in str(err.value)
     no_aux = synthetic.generate(graphs.GraphSpec(ga=np.eye(3, dtype=int)), 100, seed=0)
     no_aux = type(no_aux)(x=no_aux.x, z=no_aux.z, name="plain")  # no actions, T = 1
     with pytest.raises(ValueError, match="auxiliary variable"):
-        training.check_trainable(no_aux, _cfg(no_aux, method="ivae"))
+        check_trainable(no_aux, _cfg(no_aux, method="ivae"))
     no_z = type(action)(x=action.x, a=action.a, ga=action.ga, name="no-z")
     with pytest.raises(ValueError, match="true latents"):
-        training.check_trainable(no_z, _cfg(no_z, method="supervised"))
+        check_trainable(no_z, _cfg(no_z, method="supervised"))
     with pytest.raises(ValueError, match="true latents"):
-        training.check_trainable(action, _cfg(action, method="supervised", dz=5))
+        check_trainable(action, _cfg(action, method="supervised", dz=5))
     with pytest.raises(ValueError, match="batch size must be at most"):
-        training.check_trainable(action, _cfg(action, method="tcvae", batch_size=5000))
+        check_trainable(action, _cfg(action, method="tcvae", batch_size=5000))
     with pytest.raises(ValueError, match="method must be one of"):
         _cfg(action, method="vae")
     for name in ("ivae", "tcvae", "slowvae", "pcl", "random"):  # temporal data with actions suits them all
-        training.check_trainable(temporal, _cfg(temporal, method=name))
+        check_trainable(temporal, _cfg(temporal, method=name))
 
 
 # ---------------------------------------------------------------- the same engine for every method
@@ -196,10 +198,10 @@ def test_every_method_resumes_the_same_trajectory(tmp_path, name, temporal):
 
 
 def test_baselines_ignore_the_sparsity_settings_and_default_to_their_budgets(temporal):
-    ivae = training.default_config(temporal, method="ivae")
-    assert ivae.sparsity == "none" and ivae.max_steps == training.default_config(temporal).max_steps
-    assert training.default_config(temporal, method="supervised").max_steps == 3000
-    assert training.default_config(temporal, method="supervised", max_seconds=5).max_steps is None
+    ivae = default_config(temporal, method="ivae")
+    assert ivae.sparsity == "none" and ivae.max_steps == default_config(temporal).max_steps
+    assert default_config(temporal, method="supervised").max_steps == 3000
+    assert default_config(temporal, method="supervised", max_seconds=5).max_steps is None
     forced = Trainer(temporal, _cfg(temporal, method="tcvae", sparsity="constraint"))
     assert forced.target_bound is None and not forced.regularised and forced.model.n_mask_entries == 0
 
@@ -218,47 +220,48 @@ def test_a_baseline_run_is_labelled_and_listed_by_its_method(action, runs_dir):
 
 
 def test_panels_of_a_method_without_a_graph_say_so_and_keep_the_rest(action):
-    from mechsparse.figures import plots
+    from mechsparse.figures.curves import PRESENTATION_CURVES, curve_panels
+    from mechsparse.figures.panels import presentation_panels, run_panels
 
     tr = Trainer(action, _cfg(action, method="ivae"))
     tr.step()
     snap = tr.snapshot()
-    big = plots.presentation_panels(snap, action.graphs, None, no_graph="iVAE", has_elbo=True)
+    big = presentation_panels(snap, action.graphs, None, no_graph="iVAE", has_elbo=True)
     assert set(big) == {"graphs", "entanglement", "corr", "curves"}
     assert "no Ga learned (iVAE)" in big["graphs"].layout.annotations[0].text
     assert len(big["graphs"].layout.shapes) == int(action.ga.sum())  # the true edges outlined, nothing learned
-    panels = plots.run_panels(snap, action.graphs, no_graph="iVAE")
+    panels = run_panels(snap, action.graphs, no_graph="iVAE")
     assert "iVAE has no graph" in panels["learned_ga"].layout.annotations[0].text
     assert {"true_ga", "coef", "corr", "pattern"} <= set(panels)
-    assert plots.curve_panels(False, True, presentation=True) == ("mcc", "elbo", "loss")
-    assert plots.curve_panels(False, False) == ("mcc", "loss")
-    assert plots.curve_panels(True, True, presentation=True) == plots.PRESENTATION_CURVES
+    assert curve_panels(False, True, presentation=True) == ("mcc", "elbo", "loss")
+    assert curve_panels(False, False) == ("mcc", "loss")
+    assert curve_panels(True, True, presentation=True) == PRESENTATION_CURVES
 
 
 def test_reference_runs_are_found_by_the_data_they_share(action, temporal, runs_dir):
-    from mechsparse.runs import runner, store
+    from mechsparse.runs import references, runner, store
 
     assert store.dataset_fingerprint(action) == store.dataset_fingerprint(action.subset(np.arange(action.n)))
     assert store.dataset_fingerprint(action) != store.dataset_fingerprint(temporal)
     main = store.create_run(action, _cfg(action), "teach-complete")
-    data_id = store.load_run(main.name, arrays=False).meta["data_id"]
-    assert store.reference_runs(data_id) == {}
+    data_id = store.load_run(main.name, arrays=False).meta.data_id
+    assert references.reference_runs(data_id) == {}
     floor = store.create_run(action, _cfg(action, method="random"), "teach-complete")
     other = store.create_run(temporal, _cfg(temporal, method="random"), "teach-combined")
     for folder in (floor, other):
         runner.train_run(folder)
-    found = store.reference_runs(data_id)
+    found = references.reference_runs(data_id)
     assert set(found) == {"random"} and found["random"].run_id == floor.name
-    assert store.reference_runs("") == {}
+    assert references.reference_runs("") == {}
 
 
 def test_curves_draw_the_reference_lines_on_the_mcc_panel():
     import pandas as pd
 
-    from mechsparse.figures import plots
+    from mechsparse.figures.curves import training_curves
 
     history = pd.DataFrame({"step": [0, 10], "mcc": [0.4, 0.8], "r_con": [0.5, 0.9]})
-    fig = plots.training_curves(history, references={"ceiling: supervised": 0.99, "floor: random": 0.36})
+    fig = training_curves(history, references={"ceiling: supervised": 0.99, "floor: random": 0.36})
     lines = [s for s in fig.layout.shapes if s.type == "line"]
     assert sorted(round(s.y0, 2) for s in lines) == [0.36, 0.99]
     texts = {a.text for a in fig.layout.annotations}

@@ -1,4 +1,4 @@
-"""Metrics: exact where the definitions pin them (THEORY.md)."""
+"""Metrics: exact where the definitions pin them (docs/theory.md)."""
 
 import numpy as np
 import pytest

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from mechsparse.reproduce import grids, paper_figures, sweep, tables
+from mechsparse.reproduce import grid_file, grids, paper_figures, sweep, tables
 
-STRENGTH = grids.builtin("strength")
+STRENGTH = grid_file.builtin("strength")
 
 
 def _results(grid: grids.Grid, score) -> pd.DataFrame:
@@ -25,7 +25,7 @@ def _u_shape(cell: grids.Cell) -> float:
 
 
 def test_comparison_bars_put_the_paper_beside_ours():
-    table = tables.summarise(_results(grids.builtin("quick"), lambda c: 0.9), grids.builtin("quick"))
+    table = tables.summarise(_results(grid_file.builtin("quick"), lambda c: 0.9), grid_file.builtin("quick"))
     fig = paper_figures.comparison_bars(table)
     names = [t.name for t in fig.data]
     assert names == ["constraint (ours)", "constraint (paper)", "none (ours)", "none (paper)"]
@@ -43,7 +43,7 @@ def test_strength_curve_follows_the_bounds_with_the_paper_points():
 
 
 def test_strength_curve_without_a_sweep_says_so():
-    quick = grids.builtin("quick")
+    quick = grid_file.builtin("quick")
     fig = paper_figures.strength_curve(tables.summarise(_results(quick, lambda c: 0.9), quick), quick)
     assert "no strength sweep" in fig.layout.annotations[0].text
 

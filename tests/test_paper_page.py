@@ -8,8 +8,8 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from app_state import grid_registry, job_registry
-from mechsparse.learning.training import default_config
-from mechsparse.reproduce import grids, sweep
+from mechsparse.learning.config import default_config
+from mechsparse.reproduce import grid_file, sweep
 from mechsparse.runs import store
 
 PAGE = str(Path(__file__).resolve().parent.parent / "views" / "paper.py")
@@ -33,7 +33,7 @@ def _page(**params) -> AppTest:
 
 def _finished_grid() -> sweep.GridFolder:
     """A grid folder whose runs are written as finished (what a grid leaves behind), without training."""
-    grid = grids.parse_grid({**SMALL, "datasets": [{"preset": "action-nondiag", "n": 200}]})
+    grid = grid_file.parse_grid({**SMALL, "datasets": [{"preset": "action-nondiag", "n": 200}]})
     folder = sweep.GridFolder.create(sweep.new_grid_folder(grid.name), grid)
     for i, cell in enumerate(folder.cells()):
         run_id = folder.prepare(cell)

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from mechsparse.data import synthetic
-from mechsparse.learning.training import default_config
+from mechsparse.learning.config import default_config
 from mechsparse.runs import runner, store
 from mechsparse.runs.lock import RunBusyError, RunLock
 from mechsparse.theory import graphs
@@ -36,7 +36,7 @@ def test_trains_a_folder_to_its_end(runs_dir, tiny):
     outcome = runner.train_run(folder, publish=lambda *msg: published.append(msg))
     assert outcome == runner.Outcome("finished")
     rec = store.load_run(folder.name)
-    assert rec.status == "finished" and rec.summary["steps"] == 60 and list(rec.history["step"])[-1] == 60
+    assert rec.status == "finished" and rec.summary.steps == 60 and list(rec.history["step"])[-1] == 60
     assert rec.snapshot.step == 60 and (folder / "checkpoint.pt").exists()
     assert published[0][0] == "running" and published[-1][0] == "finished" and published[-1][2].step == 60
     assert not rec.locked and not _temp_files(folder)
@@ -56,13 +56,13 @@ def test_saves_periodically_and_a_stopped_run_resumes(runs_dir, tiny):
     assert runner.train_run(folder, control=flag, on_step=on_step, save_every=0.0).status == "stopped"
     assert saved_steps[-1] == 29  # saved at every step: a kill would have lost at most one step
     rec = store.load_run(folder.name)
-    assert rec.status == "stopped" and rec.summary["message"] == "enough" and rec.summary["steps"] == 30
+    assert rec.status == "stopped" and rec.summary.message == "enough" and rec.summary.steps == 30
 
     again = runner.StopFlag()
     resumed = runner.train_run(
         folder, resume=True, control=again, on_step=lambda t, i: t.step_count >= 40 and again.stop()
     )
-    assert resumed.status == "stopped" and store.load_run(folder.name).summary["steps"] == 40
+    assert resumed.status == "stopped" and store.load_run(folder.name).summary.steps == 40
 
 
 def test_a_deleted_folder_stops_training_and_stays_deleted(runs_dir, tiny):
@@ -104,4 +104,4 @@ def test_a_bad_config_fails_as_the_run_status(runs_dir, tiny):
     folder = _folder(no_graphs, masks="oracle", dz=2)
     outcome = runner.train_run(folder)
     assert outcome.status == "failed" and "oracle" in outcome.message
-    assert store.load_run(folder.name).summary["message"] == outcome.message
+    assert store.load_run(folder.name).summary.message == outcome.message

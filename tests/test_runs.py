@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from mechsparse.data import synthetic
+from mechsparse.learning.config import TrainConfig, default_config
 from mechsparse.learning.evaluation import Metrics, Snapshot
-from mechsparse.learning.training import default_config
-from mechsparse.runs import store
+from mechsparse.runs import evaluations, schema, store
 from mechsparse.runs.lock import RunBusyError, RunLock, is_locked
 from mechsparse.theory import graphs
 
@@ -58,12 +58,12 @@ def test_create_load_list_delete(runs_dir, tiny_dataset, config):
     run_id = store.create_run(tiny_dataset, config, "teach/nested").name
     assert store.RUN_ID_RE.fullmatch(run_id) and "/" not in run_id
     rec = store.load_run(run_id)
-    assert rec.status == "created" and rec.config["seed"] == 3 and rec.meta["data"] == "teach/nested"
-    assert rec.meta["graphs"] == graphs.encode(tiny_dataset.graphs) and rec.label == "teach/nested-constraint-s3"
+    assert rec.status == "created" and rec.config.seed == 3 and rec.meta.data == "teach/nested"
+    assert rec.meta.graphs == graphs.encode(tiny_dataset.graphs) and rec.label == "teach/nested-constraint-s3"
     assert rec.history.empty and rec.snapshot is None and not rec.locked
     np.testing.assert_array_equal(store.load_dataset_of(run_id).x, tiny_dataset.x)
 
-    store.write_history(store.run_path(run_id), [{"step": 10, "mcc": 0.5}, {"step": 20, "mcc": 0.7, "shd_a": 1}])
+    evaluations.write_history(store.run_path(run_id), [{"step": 10, "mcc": 0.5}, {"step": 20, "mcc": 0.7, "shd_a": 1}])
     store.update_summary(store.run_path(run_id), status="finished", mcc=0.7, steps=20)
     table = store.list_runs()
     assert list(table["run"]) == [run_id]
@@ -102,7 +102,7 @@ def test_writes_into_a_deleted_folder_fail_and_do_not_recreate_it(runs_dir, tiny
     store.delete_run(folder.name)
     for write in (
         lambda: store.update_summary(folder, status="running"),
-        lambda: store.write_history(folder, [{"step": 1}]),
+        lambda: evaluations.write_history(folder, [{"step": 1}]),
         lambda: store.write_json(folder / "config.json", {}),
     ):
         with pytest.raises(FileNotFoundError):
@@ -144,8 +144,8 @@ def _snapshot(step=7) -> Snapshot:
 
 def test_snapshot_round_trip(runs_dir, tiny_dataset, config):
     folder = store.create_run(tiny_dataset, config, "snap")
-    store.save_snapshot(folder, _snapshot())
-    back = store.load_snapshot(folder)
+    evaluations.save_snapshot(folder, _snapshot())
+    back = evaluations.load_snapshot(folder)
     assert isinstance(back, Snapshot) and back.step == 7 and back.history == ()
     assert back.metrics == Metrics(mcc=0.9) and back.device == "cpu"
     np.testing.assert_array_equal(back.edge_probs_a, _snapshot().edge_probs_a)
@@ -159,6 +159,8 @@ def test_snapshot_round_trip(runs_dir, tiny_dataset, config):
         ("config.json", '"just a string"'),
         ("config.json", '{"config": [], "meta": {}}'),
         ("config.json", None),
+        ("config.json", '{"config": {"seed": -1}, "meta": {}}'),  # no valid TrainConfig
+        ("config.json", '{"config": {"from_a_newer_version": 1}, "meta": {}}'),
         ("snapshot.npz", "not a zip"),
     ],
 )
@@ -171,7 +173,7 @@ def test_damaged_folders_are_listed_as_damaged_and_can_be_deleted(runs_dir, tiny
     assert table.loc[good, "status"] == "interrupted"  # created, never trained: startable
     if file != "snapshot.npz":  # the table does not read snapshots
         assert table.loc[bad, "status"] == "damaged"
-    with pytest.raises(store.DamagedRunError) as info:
+    with pytest.raises(schema.DamagedRunError) as info:
         store.load_run(bad)
     assert "damaged" in str(info.value) and "\n" not in str(info.value)
     store.delete_run(bad)
@@ -234,10 +236,45 @@ def test_run_stamp_changes_with_every_write_a_reader_sees(runs_dir, tiny_dataset
     first = store.run_stamp(run_id)
     assert store.run_stamp(run_id) == first  # reading changes nothing
     assert dict((name, size) for name, _, _, size in first)["snapshot.npz"] is None  # absent until saved
-    store.save_snapshot(store.run_path(run_id), _snapshot())
+    evaluations.save_snapshot(store.run_path(run_id), _snapshot())
     second = store.run_stamp(run_id)
     assert second != first
     store.update_summary(store.run_path(run_id), status="finished")
     assert store.run_stamp(run_id) != second
     with pytest.raises(ValueError, match="invalid run id"):
         store.run_stamp("../x")
+
+
+def test_a_run_folder_holds_the_files_its_schema_names(runs_dir, tiny_dataset, config):
+    folder = store.create_run(tiny_dataset, config, "named", source="cli")
+    assert {p.name for p in folder.iterdir()} == {schema.CONFIG_FILE, schema.DATASET_FILE, schema.SUMMARY_FILE}
+    content = json.loads((folder / schema.CONFIG_FILE).read_text())
+    setup = schema.RunSetup.from_json(content, default_label="")
+    assert setup.config == config and setup.meta.source == "cli" and setup.label == "named-constraint-s3"
+    assert setup.to_json() == content  # the reader loses nothing the writer wrote
+    assert setup.meta.data_id == store.dataset_fingerprint(tiny_dataset)
+    assert [name for name, *_ in store.run_stamp(folder.name)] == list(store.STAMPED_FILES)
+    assert schema.TIMELINE_FILE in store.STAMPED_FILES
+
+
+def test_an_old_folder_loads_with_defaults_for_what_it_lacks(runs_dir, tiny_dataset, config):
+    """A folder written before some fields existed: its config becomes a TrainConfig with today's defaults, its
+    meta and summary typed records with absent fields empty."""
+    folder = store.create_run(tiny_dataset, config, "old")
+    store.write_json(folder / schema.CONFIG_FILE, {"config": {"seed": 4}, "meta": {"data": "old"}})
+    store.write_summary(folder, {"status": "finished", "mcc": 0.5, "steps": 20})
+    rec = store.load_run(folder.name)
+    assert rec.config == TrainConfig(seed=4) and rec.method.name == "sparse"
+    assert rec.meta == schema.RunMeta(data="old") and rec.true_graphs is None and rec.label == folder.name
+    assert rec.summary == schema.RunSummary(status="finished", mcc=0.5, steps=20)
+    row = store.list_runs().iloc[0]
+    assert row["seed"] == 4 and row["mcc"] == pytest.approx(0.5) and row["status"] == "finished"
+
+
+def test_summary_values_of_the_wrong_type_read_as_absent(runs_dir, tiny_dataset, config):
+    folder = store.create_run(tiny_dataset, config, "odd")
+    store.write_summary(folder, {"status": 3, "mcc": "high", "steps": 2.5, "shd_a": 2.0, "seconds": 7, "new": 1})
+    summary = store.load_run(folder.name).summary
+    assert summary.status == "unknown" and summary.mcc is None and summary.steps is None
+    assert summary.shd_a == 2 and isinstance(summary.shd_a, int) and summary.seconds == 7.0
+    assert store.list_runs().iloc[0]["run"] == folder.name

@@ -10,9 +10,9 @@ from streamlit.testing.v1 import AppTest
 
 from app_state import job_registry
 from mechsparse.data import synthetic
+from mechsparse.learning.config import default_config
 from mechsparse.learning.evaluation import Snapshot
-from mechsparse.learning.training import default_config
-from mechsparse.runs import store
+from mechsparse.runs import evaluations, store
 from mechsparse.runs.jobs import JobRegistry
 from mechsparse.theory import graphs
 
@@ -130,8 +130,10 @@ def _fake_run(name: str, *, temporal: bool, snapshot: bool = True, truth: bool =
         if truth:
             fields |= {f"matched_probs_{key}": probs, "corr": probs, "coef": probs, "pattern": np.eye(2, dtype=bool)}
             fields["metrics"] = {"mcc": 0.85}
-        store.save_snapshot(folder, Snapshot.from_dict(fields))
-        store.write_history(folder, [{"step": 10, "loss": 2.0, "elbo": -2.0}, {"step": 20, "loss": 1.0, "elbo": -1.0}])
+        evaluations.save_snapshot(folder, Snapshot.from_dict(fields))
+        evaluations.write_history(
+            folder, [{"step": 10, "loss": 2.0, "elbo": -2.0}, {"step": 20, "loss": 1.0, "elbo": -1.0}]
+        )
     store.update_summary(folder, status="finished")
     return folder.name
 

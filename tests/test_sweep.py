@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from mechsparse.cli.main import main
-from mechsparse.reproduce import grids, sweep, tables
+from mechsparse.reproduce import grid_file, grids, local_pool, sweep, tables
 from mechsparse.runs import store
 from mechsparse.runs.jobs import JobRegistry
 
@@ -28,8 +28,8 @@ NUMBERS = ["mcc_mean", "r_con_mean", "shd_mean"]
 
 
 def _run_local(path, grid=None, workers=2) -> sweep.GridFolder:
-    folder = sweep.GridFolder.create(path, grid or grids.parse_grid(TINY))
-    pool = sweep.LocalPool(folder, JobRegistry(max_concurrent=workers), workers)
+    folder = sweep.GridFolder.create(path, grid or grid_file.parse_grid(TINY))
+    pool = local_pool.LocalPool(folder, JobRegistry(max_concurrent=workers), workers)
     pool.run()
     assert pool.errors == []
     return folder
@@ -78,9 +78,9 @@ def test_resume_keeps_finished_cells_and_trains_the_rest(local_grid, tmp_path):
     store.update_summary(store.run_path(ids[cut.key]), status="running")  # cut off mid-run (its lock is free)
     del ids[lost.key]  # never started: no folder yet
     store.write_json(local_grid.path / sweep.CELLS_FILE, ids)
-    again = sweep.GridFolder.create(local_grid.path, grids.parse_grid(TINY))
+    again = sweep.GridFolder.create(local_grid.path, grid_file.parse_grid(TINY))
     assert {c.key for c in again.pending()} == {cut.key, lost.key}
-    sweep.LocalPool(again, JobRegistry(max_concurrent=2), 2).run()
+    local_pool.LocalPool(again, JobRegistry(max_concurrent=2), 2).run()
     after = again.run_ids()
     assert store.run_stamp(after[kept.key]) == kept_stamp  # untouched
     assert after[cut.key] == ids[cut.key] and again.run_status(cut) == "finished"  # trained again in its folder
@@ -88,11 +88,11 @@ def test_resume_keeps_finished_cells_and_trains_the_rest(local_grid, tmp_path):
 
 
 def test_a_folder_holds_one_grid(local_grid):
-    other = grids.parse_grid({**TINY, "seeds": [1]})
+    other = grid_file.parse_grid({**TINY, "seeds": [1]})
     with pytest.raises(grids.GridError, match="holds another grid"):
         sweep.GridFolder.create(local_grid.path, other)
     with pytest.raises(grids.GridError, match="holds another grid"):
-        sweep.GridFolder.create(local_grid.path, grids.parse_grid(TINY), seconds=5)
+        sweep.GridFolder.create(local_grid.path, grid_file.parse_grid(TINY), seconds=5)
 
 
 def test_ray_backend_gives_the_same_table(local_grid, tmp_path):
@@ -100,7 +100,7 @@ def test_ray_backend_gives_the_same_table(local_grid, tmp_path):
 
     from mechsparse.reproduce import ray_backend
 
-    folder = sweep.GridFolder.create(tmp_path / "ray", grids.parse_grid(TINY))
+    folder = sweep.GridFolder.create(tmp_path / "ray", grid_file.parse_grid(TINY))
     pool = ray_backend.RayPool(folder, num_cpus=2)
     table = pool.run()
     assert pool.errors == [] and not ray.is_initialized()  # the local instance it started is shut down
@@ -156,7 +156,7 @@ def test_bad_grid_file_exits_2(tmp_path, capsys):
 def test_the_core_and_the_app_never_import_ray():
     code = (
         "import sys; sys.argv = ['x']\n"
-        "import mechsparse.cli.main, mechsparse.reproduce.sweep, mechsparse.reproduce.grids\n"
+        "import mechsparse.cli.main, mechsparse.cli.reproduce, mechsparse.reproduce.sweep, mechsparse.reproduce.grids\n"
         "import mechsparse.reproduce.paper_figures, app_state\n"
         "print('ray' in sys.modules)"
     )
@@ -168,10 +168,10 @@ def test_the_core_and_the_app_never_import_ray():
 def test_a_cell_trained_elsewhere_is_reported_not_waited_for(runs_dir, tmp_path):
     from mechsparse.runs.lock import RunLock
 
-    grid = grids.parse_grid({**TINY, "datasets": TINY["datasets"][:1], "methods": ["none"]})
+    grid = grid_file.parse_grid({**TINY, "datasets": TINY["datasets"][:1], "methods": ["none"]})
     folder = sweep.GridFolder.create(tmp_path / "g", grid)
     run_id = folder.prepare(folder.cells()[0])
     with RunLock(store.run_path(run_id)).acquire():  # another process trains it
-        pool = sweep.LocalPool(folder, JobRegistry(max_concurrent=1), 1)
+        pool = local_pool.LocalPool(folder, JobRegistry(max_concurrent=1), 1)
         pool.run()
     assert len(pool.errors) == 1 and "being trained by another process" in pool.errors[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mechsparse.data import dataset, synthetic
+from mechsparse.data import dataset, mechanisms, synthetic
 from mechsparse.data.synthetic import generate
 from mechsparse.theory import graphs
 
@@ -62,7 +62,7 @@ def test_default_kind_and_t_follow_the_graphs():
     assert generate(SMALL, 10).info["kind"] == "action+time"
 
 
-@pytest.mark.parametrize("variant", list(synthetic.VARIANTS))
+@pytest.mark.parametrize("variant", list(mechanisms.VARIANTS))
 @pytest.mark.parametrize("kind", ["action", "intervention", "action+time"])
 def test_same_seed_same_bytes_other_seed_other_data(variant, kind):
     spec = graphs.preset("teach-combined")
@@ -76,7 +76,7 @@ def test_same_seed_same_bytes_other_seed_other_data(variant, kind):
 
 def test_variants_share_the_seeds_draws_of_actions():
     spec = graphs.preset("action-nondiag")
-    runs = [generate(spec, 100, seed=3, variant=v) for v in synthetic.VARIANTS]
+    runs = [generate(spec, 100, seed=3, variant=v) for v in mechanisms.VARIANTS]
     assert all(np.array_equal(runs[0].a, r.a) for r in runs[1:])
     assert not np.allclose(runs[0].z, runs[1].z)
 
@@ -134,7 +134,7 @@ def test_a_million_rows_limit_is_checked_before_allocating():
         generate(graphs.preset("time-diag"), dataset.MAX_N, t=10)
 
 
-# ---------------------------------------------------------------- the papers' formulas (REFERENCE.md)
+# ---------------------------------------------------------------- the papers' formulas (docs/paper-numbers.md)
 
 
 def test_action_data_follows_the_sinusoid_formula():
@@ -168,7 +168,7 @@ def test_temporal_step_follows_the_drift_formula():
 
 def test_k2_variance_formula():
     spec = graphs.preset("action-nondiag")
-    mech = synthetic.make_mechanisms(spec, "k=2")
+    mech = mechanisms.make_mechanisms(spec, "k=2")
     a = np.random.default_rng(0).uniform(-2, 2, (20, 10))
     _, std = mech(a, None)
     i = np.arange(10)
@@ -179,12 +179,12 @@ def test_k2_variance_formula():
 
 
 def test_no_suff_var_is_linear_in_the_parents():
-    mech = synthetic.make_mechanisms(graphs.preset("action-block-nondiag"), "no_suff_var")
+    mech = mechanisms.make_mechanisms(graphs.preset("action-block-nondiag"), "no_suff_var")
     a = np.random.default_rng(0).uniform(-2, 2, (30, 5))
     m1, _ = mech(a, None)
     m2, _ = mech(2.5 * a, None)
     np.testing.assert_allclose(m2, 2.5 * m1, atol=1e-12)
-    standard = synthetic.make_mechanisms(graphs.preset("action-block-nondiag"))
+    standard = mechanisms.make_mechanisms(graphs.preset("action-block-nondiag"))
     s1, _ = standard(a, None)
     s2, _ = standard(2.5 * a, None)
     assert not np.allclose(s2, 2.5 * s1)
@@ -193,8 +193,8 @@ def test_no_suff_var_is_linear_in_the_parents():
 def test_only_k2_lets_parents_change_the_variance():
     spec = graphs.preset("time-block-diag")
     z = np.random.default_rng(1).standard_normal((40, 10))
-    for variant in synthetic.VARIANTS:
-        _, std = synthetic.make_mechanisms(spec, variant)(None, z)
+    for variant in mechanisms.VARIANTS:
+        _, std = mechanisms.make_mechanisms(spec, variant)(None, z)
         assert (np.ptp(std, axis=0) > 1e-3).all() == (variant == "k=2")
 
 
@@ -207,11 +207,11 @@ def _perturb(x: np.ndarray, col: int, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
-@pytest.mark.parametrize("variant", list(synthetic.VARIANTS))
+@pytest.mark.parametrize("variant", list(mechanisms.VARIANTS))
 @pytest.mark.parametrize("name", ["action-nondiag", "action-block-nondiag", "teach-nested", "teach-no-parent"])
 def test_latents_ignore_non_parent_actions(name, variant):
     spec = graphs.preset(name)
-    mech = synthetic.make_mechanisms(spec, variant, seed=7)
+    mech = mechanisms.make_mechanisms(spec, variant, seed=7)
     rng = np.random.default_rng(0)
     a = rng.uniform(-2, 2, (64, spec.da))
     m0, s0 = mech(a, None)
@@ -223,11 +223,11 @@ def test_latents_ignore_non_parent_actions(name, variant):
         assert (np.abs(m1 - m0).max(axis=0)[children] > 1e-6).all()  # and parents do move their children
 
 
-@pytest.mark.parametrize("variant", list(synthetic.VARIANTS))
+@pytest.mark.parametrize("variant", list(mechanisms.VARIANTS))
 @pytest.mark.parametrize("name", ["time-nondiag", "time-block-nondiag", "teach-combined"])
 def test_latents_ignore_non_parent_previous_latents(name, variant):
     spec = graphs.preset(name)
-    mech = synthetic.make_mechanisms(spec, variant, seed=7)
+    mech = mechanisms.make_mechanisms(spec, variant, seed=7)
     rng = np.random.default_rng(0)
     z_prev = rng.standard_normal((64, spec.dz))
     a = rng.uniform(-2, 2, (64, spec.da)) if spec.da else None
@@ -240,10 +240,10 @@ def test_latents_ignore_non_parent_previous_latents(name, variant):
         assert (np.abs(m1 - m0).max(axis=0)[children] > 1e-6).all()
 
 
-@pytest.mark.parametrize("variant", list(synthetic.VARIANTS))
+@pytest.mark.parametrize("variant", list(mechanisms.VARIANTS))
 def test_an_intervention_changes_only_its_targets(variant):
     spec = graphs.preset("teach-interventions")
-    mech = synthetic.make_mechanisms(spec, variant, interventions=True, seed=2)
+    mech = mechanisms.make_mechanisms(spec, variant, interventions=True, seed=2)
     observational = np.zeros((1, spec.da))
     m0, s0 = mech(observational, None)
     np.testing.assert_array_equal(m0, 0.0)

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from mechsparse.reproduce import grids, published, sweep, tables
+from mechsparse.reproduce import grid_file, published, sweep, tables
 
 
 def test_published_numbers_ship_with_the_package():
@@ -53,7 +53,7 @@ def _results(rows: list[tuple]) -> pd.DataFrame:
     return frame.reindex(columns=sweep.RESULT_COLUMNS)
 
 
-GRID = grids.parse_grid(
+GRID = grid_file.parse_grid(
     {"seeds": [0, 1, 2], "datasets": ["action-nondiag", "action-block-nondiag"], "methods": ["constraint", "none"]}
 )
 

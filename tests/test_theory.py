@@ -1,4 +1,4 @@
-"""mechsparse.theory.identifiability: THEORY.md's worked examples, and properties of the consistency pattern C."""
+"""mechsparse.theory.identifiability: docs/theory.md's worked examples, and properties of the consistency pattern C."""
 
 import re
 
@@ -13,7 +13,7 @@ from mechsparse.theory import graphs, identifiability
 I3 = np.eye(3, dtype=bool)
 BLOCKS = np.kron(np.eye(2), np.ones((2, 2))).astype(bool)
 
-# THEORY.md, "Worked examples": (ga, gz, expected C, expected identified latents (0-based), complete?)
+# docs/theory.md, "Worked examples": (ga, gz, expected C, expected identified latents (0-based), complete?)
 WORKED = {
     "Ga = I_3": (np.eye(3), None, I3, [0, 1, 2], True),
     "nested pair": (np.array([[1, 0], [1, 1]]), None, np.array([[1, 1], [0, 1]], bool), [1], False),

@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from mechsparse.figures import plots
+from mechsparse.figures.curves import training_curves
+from mechsparse.figures.graph_drawings import graph_heatmap, node_link_figure, pattern_figure
+from mechsparse.figures.style import PLOTLY_FONT_SIZE, projector
 from mechsparse.runs import export
 from mechsparse.theory import graphs, identifiability
 
@@ -205,7 +207,7 @@ def test_class_mode_shows_the_verdict_and_projector_figures_without_controls(mon
     charts = at.get("plotly_chart")
     assert len(charts) == 3  # Ga, C, drawing
     sizes = [json.loads(c.proto.spec)["layout"]["font"]["size"] for c in charts]
-    assert all(size > plots.PLOTLY_FONT_SIZE for size in sizes)  # projector-sized
+    assert all(size > PLOTLY_FONT_SIZE for size in sizes)  # projector-sized
     downloads = at.get("download_button")
     assert [d.proto.label for d in downloads] == ["PNG", "SVG"] * 3
     assert not rendered  # images are rendered on click only
@@ -298,7 +300,7 @@ CASES = [
 def test_no_edge_passes_through_a_node_and_every_edge_has_an_arrowhead(dz, da, density, seed) -> None:
     """Both graphs at once: the action edges once ran straight through the z_t-1 nodes (a1 -> z1 read as a1 -> z1')."""
     spec = graphs.random_graph(dz, da, density=density, temporal=True, seed=seed)
-    nodes, edges = _drawing(plots.node_link_figure(spec.ga, spec.gz))
+    nodes, edges = _drawing(node_link_figure(spec.ga, spec.gz))
     at = {tuple(np.round(c, 6)): label for label, (c, _) in nodes.items()}
     drawn = set()
     for start, end, head in edges:
@@ -313,14 +315,14 @@ def test_no_edge_passes_through_a_node_and_every_edge_has_an_arrowhead(dz, da, d
     expected = {(f"a{ell + 1}", f"z{i + 1}") for i, ell in zip(*np.nonzero(spec.ga), strict=True)}
     expected |= {(f"z{j + 1}'", f"z{i + 1}") for i, j in zip(*np.nonzero(spec.gz), strict=True)}
     assert drawn == expected and len(edges) == spec.n_edges
-    headers = " ".join(a.text for a in plots.node_link_figure(spec.ga, spec.gz).layout.annotations)
+    headers = " ".join(a.text for a in node_link_figure(spec.ga, spec.gz).layout.annotations)
     assert "actions" in headers and "past" in headers
 
 
 @pytest.mark.parametrize("name", ["teach-combined", "action-nondiag", "time-nondiag"])
 def test_drawing_of_presets_names_its_edge_kinds(name: str) -> None:
     spec = graphs.preset(name)
-    fig = plots.node_link_figure(spec.ga, spec.gz)
+    fig = node_link_figure(spec.ga, spec.gz)
     legend = {tr.name for tr in fig.data if tr.mode == "lines+markers"}
     assert legend == {
         n
@@ -338,18 +340,18 @@ def test_drawing_of_presets_names_its_edge_kinds(name: str) -> None:
 def test_projector_scales_fonts_and_height_and_leaves_its_input_alone(name: str) -> None:
     spec = graphs.preset(name)
     report = identifiability.analyse(spec.ga, spec.gz)
-    for fig in (plots.pattern_figure(report.pattern, report.twins), plots.graph_heatmap(spec.ga, "a")):
+    for fig in (pattern_figure(report.pattern, report.twins), graph_heatmap(spec.ga, "a")):
         before = json.loads(fig.to_json())
-        big = plots.projector(fig, scale=1.5)
+        big = projector(fig, scale=1.5)
         assert json.loads(fig.to_json()) == before  # a copy: the cached original is shared
         assert big.layout.title.font.size == round(fig.layout.title.font.size * 1.5)
-        assert big.layout.font.size == round(plots.PLOTLY_FONT_SIZE * 1.5)
-        assert big.layout.xaxis.title.font.size > plots.PLOTLY_FONT_SIZE
-        assert big.layout.yaxis.tickfont.size > (fig.layout.yaxis.tickfont.size or plots.PLOTLY_FONT_SIZE)
+        assert big.layout.font.size == round(PLOTLY_FONT_SIZE * 1.5)
+        assert big.layout.xaxis.title.font.size > PLOTLY_FONT_SIZE
+        assert big.layout.yaxis.tickfont.size > (fig.layout.yaxis.tickfont.size or PLOTLY_FONT_SIZE)
         assert big.layout.height == round(fig.layout.height * 1.5)
-    curves = plots.training_curves(None)
-    big = plots.projector(curves)
-    expected = [round((a.font.size or plots.PLOTLY_FONT_SIZE) * 1.4) for a in curves.layout.annotations]
+    curves = training_curves(None)
+    big = projector(curves)
+    expected = [round((a.font.size or PLOTLY_FONT_SIZE) * 1.4) for a in curves.layout.annotations]
     assert [a.font.size for a in big.layout.annotations] == expected
 
 
@@ -357,8 +359,8 @@ def test_projector_zooms_the_drawing_whole() -> None:
     """The node-link drawing has a fixed size in pixel coordinates: zoomed whole, its geometry still holds (no edge
     through a node, arrowheads at the node borders) and the larger labels stay inside the larger nodes."""
     spec = graphs.random_graph(12, 7, density=0.6, temporal=True, seed=1)
-    fig = plots.node_link_figure(spec.ga, spec.gz)
-    big = plots.projector(fig)
+    fig = node_link_figure(spec.ga, spec.gz)
+    big = projector(fig)
     assert big.layout.width == round(fig.layout.width * 1.4) and big.layout.height == round(fig.layout.height * 1.4)
     nodes, edges = _drawing(big)
     for start, end, head in edges:

@@ -12,11 +12,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mechsparse.data import synthetic
-from mechsparse.figures import plots
+from mechsparse.figures.replay import replay_figure
 from mechsparse.learning import timeline
+from mechsparse.learning.config import default_config
 from mechsparse.learning.timeline import MAX_FRAMES, Timeline, TimelineError, load_timeline, save_timeline
-from mechsparse.learning.training import Trainer, default_config
+from mechsparse.learning.training import Trainer
 from mechsparse.runs import runner, store
+from mechsparse.runs.schema import DamagedRunError
 from mechsparse.theory import graphs
 
 RNG = np.random.default_rng(0)
@@ -210,7 +212,7 @@ def test_a_run_with_a_damaged_timeline_says_so(runs_dir):
     folder = store.create_run(ds, default_config(ds, device="cpu"), ds.name)
     assert store.load_timeline(folder.name) is None
     (folder / "timeline.npz").write_bytes(b"garbage")
-    with pytest.raises(store.DamagedRunError, match=f"run {folder.name} is damaged: timeline.npz cannot be read"):
+    with pytest.raises(DamagedRunError, match=f"run {folder.name} is damaged: timeline.npz cannot be read"):
         store.load_timeline(folder.name)
 
 
@@ -276,7 +278,7 @@ def test_a_baseline_records_only_its_latents(runs_dir, tiny):
     assert runner.train_run(folder).status == "finished"
     t = store.load_timeline(folder.name)
     assert len(t) == 1 and t.arrays == ("corr",)
-    fig = plots.replay_figure(t, graphs.preset("teach-nested"))
+    fig = replay_figure(t, graphs.preset("teach-nested"))
     assert [d.type for d in fig.data] == ["heatmap", "scatter", "scatter"] and len(fig.frames) == 1
 
 
@@ -290,7 +292,7 @@ def _heatmaps(fig) -> list[str]:
 def test_replay_has_one_frame_per_timeline_frame_and_a_slider_by_step():
     t = _filled(260, temporal=True)
     truth = graphs.GraphSpec(ga=np.eye(3, 2, dtype=int), gz=np.eye(3, dtype=int))
-    fig = plots.replay_figure(t, truth)
+    fig = replay_figure(t, truth)
     names = [str(s) for s in t.steps]
     assert [f.name for f in fig.frames] == names
     assert [s.label for s in fig.layout.sliders[0].steps] == names
@@ -314,7 +316,7 @@ def test_replay_has_one_frame_per_timeline_frame_and_a_slider_by_step():
 
 
 def test_replay_of_an_action_run_with_truth():
-    fig = plots.replay_figure(_filled(3), graphs.GraphSpec(ga=np.eye(3, 2, dtype=int)))
+    fig = replay_figure(_filled(3), graphs.GraphSpec(ga=np.eye(3, 2, dtype=int)))
     assert [a.text for a in fig.layout.annotations] == [
         "learned Ga, true outlined", "|corr(z, ẑ)|, matched", "MCC over steps"
     ]  # fmt: skip
@@ -323,7 +325,7 @@ def test_replay_of_an_action_run_with_truth():
 
 
 def test_replay_of_a_run_without_truth_shows_raw_graphs_and_the_loss():
-    fig = plots.replay_figure(_filled(3, temporal=True, truth=False), None)  # no MCC: the loss instead
+    fig = replay_figure(_filled(3, temporal=True, truth=False), None)  # no MCC: the loss instead
     assert [a.text for a in fig.layout.annotations] == [
         "learned Ga (model order)", "learned Gz (model order)", "training loss over steps"
     ]  # fmt: skip
@@ -334,24 +336,24 @@ def test_replay_of_a_run_without_truth_shows_raw_graphs_and_the_loss():
 def test_replay_of_temporal_only_and_curve_only_runs():
     t = Timeline()
     t.add(0, 0.0, {"mcc": 0.4}, edge_probs_z=np.full((2, 2), 0.5), matched_probs_z=np.eye(2), corr=np.eye(2))
-    fig = plots.replay_figure(t, graphs.GraphSpec(gz=np.eye(2, dtype=int)), metric="shd_z")  # absent: MCC
+    fig = replay_figure(t, graphs.GraphSpec(gz=np.eye(2, dtype=int)), metric="shd_z")  # absent: MCC
     assert _heatmaps(fig) == ["heatmap", "heatmap"] and len(fig.frames) == 1
     assert fig.layout.annotations[0].text == "learned Gz, true outlined"
     assert fig.layout.annotations[-1].text == "MCC over steps"
     bare = Timeline()
     bare.add(0, 0.0, {"loss": 2.0})
     bare.add(5, 1.0, {"loss": 1.0})
-    fig = plots.replay_figure(bare, None)
+    fig = replay_figure(bare, None)
     assert not _heatmaps(fig) and len(fig.frames) == 2 and fig.layout.annotations[0].text == "training loss over steps"
     with pytest.raises(ValueError, match="unknown metric"):
-        plots.replay_figure(bare, None, metric="nope")
+        replay_figure(bare, None, metric="nope")
     with pytest.raises(ValueError, match="no frames"):
-        plots.replay_figure(Timeline(), None)
+        replay_figure(Timeline(), None)
 
 
 def test_replay_truth_of_another_shape_is_not_outlined():
     t = _filled(2)
-    fig = plots.replay_figure(t, graphs.GraphSpec(ga=np.eye(4, dtype=int)))
+    fig = replay_figure(t, graphs.GraphSpec(ga=np.eye(4, dtype=int)))
     assert not fig.layout.shapes and fig.layout.annotations[0].text == "learned Ga"
 
 

@@ -124,7 +124,7 @@ def test_dataset_without_ground_truth_trains_and_says_what_is_missing(runs_dir):
 
 def test_stopped_run_resumes_after_an_app_restart(runs_dir):
     from mechsparse.data import synthetic
-    from mechsparse.learning.training import default_config
+    from mechsparse.learning.config import default_config
     from mechsparse.runs import store
     from mechsparse.theory import graphs
 
@@ -137,7 +137,7 @@ def test_stopped_run_resumes_after_an_app_restart(runs_dir):
         time.sleep(0.1)
     job.stop()
     job.join(60)
-    stopped_at = store.load_run(run_id).summary["steps"]
+    stopped_at = store.load_run(run_id).summary.steps
     job_registry.clear()  # the app restarted: no job in memory, only the run folder
 
     at = AppTest.from_file(PAGE, default_timeout=60)
@@ -159,7 +159,7 @@ def test_stopped_run_resumes_after_an_app_restart(runs_dir):
 
 def test_damaged_run_folder_shows_one_line(runs_dir):
     from mechsparse.data import synthetic
-    from mechsparse.learning.training import default_config
+    from mechsparse.learning.config import default_config
     from mechsparse.runs import store
     from mechsparse.theory import graphs
 
@@ -192,7 +192,7 @@ def test_a_refused_start_leaves_no_run_folder(runs_dir, monkeypatch):
 
 def test_a_run_trained_elsewhere_offers_no_resume(runs_dir):
     from mechsparse.data import synthetic
-    from mechsparse.learning.training import default_config
+    from mechsparse.learning.config import default_config
     from mechsparse.runs import store
     from mechsparse.runs.lock import RunLock
     from mechsparse.theory import graphs
@@ -295,7 +295,7 @@ def test_one_click_adds_the_floor_and_ceiling_to_a_runs_charts(runs_dir):
 def _finished_run(name: str) -> str:
     """A short run trained here, to completion, in the test's runs folder."""
     from mechsparse.data import synthetic
-    from mechsparse.learning.training import default_config
+    from mechsparse.learning.config import default_config
     from mechsparse.runs import runner, store
     from mechsparse.theory import graphs
 
@@ -335,3 +335,36 @@ def test_class_mode_without_a_run_says_which_link_to_use(runs_dir):
     at.run()
     assert not at.exception and not at.expander and not at.button
     assert len(at.info) == 1 and "/train?run=<run id>&mode=class" in at.info[0].value
+
+
+def test_number_inputs_offer_what_the_parameter_rules_allow(runs_dir):
+    """Every number input for a TrainConfig field (whichever method shows it) takes its range from PARAM_RULES and
+    its default from TrainConfig; the data seed takes the training seed's range (the generator's)."""
+    from mechsparse.learning.config import PARAM_RULES, TrainConfig
+
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    inputs = {}
+    for method in ("sparse", "tcvae", "slowvae"):
+        at.selectbox(key="train_method").set_value(method).run()
+        assert not at.exception
+        inputs |= {w.key: (w.min, w.max, w.value) for w in at.number_input}
+    fields = {f"train_{name}": name for name in PARAM_RULES} | {"train_data_seed": "seed"}
+    checked = {key: fields[key] for key in inputs if key in fields}
+    assert set(checked.values()) == {
+        "seed",
+        "dz",
+        "bound",
+        "penalty",
+        "max_seconds",
+        "max_steps",
+        "beta",
+        "gamma",
+        "rate",
+    }
+    defaults = TrainConfig()
+    for key, name in checked.items():
+        low, high, value = inputs[key]
+        rule = PARAM_RULES[name]
+        assert high == rule.high, key
+        assert rule.low < low <= rule.low + 1 if rule.above else low == rule.low, key
+        assert value is None or key == "train_data_seed" or value == getattr(defaults, name), key

@@ -9,9 +9,10 @@ import pytest
 import torch
 
 from mechsparse.data import synthetic
-from mechsparse.learning import config, training
+from mechsparse.learning import architecture, config, constraint, preflight, training
+from mechsparse.learning.config import TrainConfig
 from mechsparse.learning.evaluation import Metrics, Snapshot
-from mechsparse.learning.training import TrainConfig, Trainer, TrainingDiverged
+from mechsparse.learning.training import Trainer, TrainingDiverged
 from mechsparse.theory import graphs
 
 
@@ -31,24 +32,24 @@ def _cfg(**kw):
 
 
 def test_config_round_trips_through_json_and_rejects_bad_values():
-    cfg = training.default_config("action-nondiag", seed=3, bound=12.0)
+    cfg = config.default_config("action-nondiag", seed=3, bound=12.0)
     again = TrainConfig.from_dict(json.loads(json.dumps(cfg.to_dict())))
     assert again == cfg
     with pytest.raises(ValueError, match="unknown training option"):
         TrainConfig.from_dict({**cfg.to_dict(), "colour": "red"})
     with pytest.raises(ValueError, match="unknown training option"):
-        training.default_config("action-nondiag", colour="red")
+        config.default_config("action-nondiag", colour="red")
     for bad in ({"sparsity": "lasso"}, {"masks": "half"}, {"lr": 0.0}, {"device": "tpu"}, {"model_size": "huge"}):
         with pytest.raises(ValueError):
             TrainConfig(**bad).validate()
 
 
 def test_default_config_is_tuned_per_kind_and_explicit_limits_replace_the_budget(tiny_time):
-    action, time_cfg = training.default_config("action-nondiag"), training.default_config(tiny_time)
+    action, time_cfg = config.default_config("action-nondiag"), config.default_config(tiny_time)
     assert action.max_steps and time_cfg.max_steps
     assert action.penalty != time_cfg.penalty  # temporal data has its own tuned penalty
     assert action.logit_clip == 5.0 and time_cfg.logit_clip is None  # measured to help action data only
-    limited = training.default_config("action-nondiag", max_seconds=5.0)
+    limited = config.default_config("action-nondiag", max_seconds=5.0)
     assert limited.max_steps is None and limited.max_seconds == 5.0
 
 
@@ -77,25 +78,25 @@ def test_temporal_bound_anneals_over_a_share_of_the_run(tiny_time):
     assert timed.current_bound() == pytest.approx((full + target) / 2)
     unlimited = Trainer(tiny_time, _cfg(max_steps=None, anneal_from=0.1, anneal_to=0.5, anneal_start=0, anneal_steps=0))
     assert unlimited.current_bound() == target  # no budget: the step schedule applies
-    assert training.annealed_fraction(0.4, 6, 5.0, 0.5, 0.5) == 6.0
-    assert training.annealed_fraction(0.5, 6, 5.0, 0.5, 0.5) == 5.0
-    assert training.annealed_fraction(0.9, 6, None, 0.1, 0.5) is None
+    assert constraint.annealed_fraction(0.4, 6, 5.0, 0.5, 0.5) == 6.0
+    assert constraint.annealed_fraction(0.5, 6, 5.0, 0.5, 0.5) == 5.0
+    assert constraint.annealed_fraction(0.9, 6, None, 0.1, 0.5) is None
 
 
 def test_temporal_presets_anneal_by_fractions_and_generate_more_samples(tiny_time):
-    cfg = training.default_config("time-nondiag")
+    cfg = config.default_config("time-nondiag")
     assert (cfg.anneal_from, cfg.anneal_to) == (0.08, 0.5) and cfg.max_steps == 75_000
-    assert training.default_config("time-diag").max_steps == 40_000
-    assert training.default_config("time-block-nondiag").anneal_to == 0.5
-    other = training.default_config(tiny_time)  # other temporal data keeps the step schedule (BENCHMARKS.md)
+    assert config.default_config("time-diag").max_steps == 40_000
+    assert config.default_config("time-block-nondiag").anneal_to == 0.5
+    other = config.default_config(tiny_time)  # other temporal data keeps the step schedule (BENCHMARKS.md)
     assert other.anneal_from is None and (other.anneal_start, other.anneal_steps) == (500, 2000)
-    action = training.default_config("action-nondiag")
+    action = config.default_config("action-nondiag")
     assert action.anneal_from is None and (action.anneal_start, action.anneal_steps) == (500, 2000)
-    assert training.default_samples("time-block-diag") == 100_000
-    assert training.default_samples("action-diag") == training.default_samples("teach-combined") == 20_000
-    assert training.default_samples(graphs.preset("teach-combined")) == 100_000  # graphs with Gz: temporal data
+    assert config.default_samples("time-block-diag") == 100_000
+    assert config.default_samples("action-diag") == config.default_samples("teach-combined") == 20_000
+    assert config.default_samples(graphs.preset("teach-combined")) == 100_000  # graphs with Gz: temporal data
     with pytest.raises(ValueError, match="unknown preset"):
-        training.default_samples("nope")
+        config.default_samples("nope")
 
 
 def test_dual_ascent_and_restart(tiny):
@@ -309,15 +310,15 @@ def test_accepted_edge_values():
 
 
 def test_model_sizes_are_named_and_threads_default_per_size(monkeypatch):
-    assert training.MODEL_SIZES == ("tiny", "small", "medium", "paper")
-    small = training.MODEL_PRESETS["small"]
+    assert architecture.MODEL_SIZES == ("tiny", "small", "medium", "paper")
+    small = architecture.MODEL_PRESETS["small"]
     assert (small.hidden, small.layers, small.transition_hidden, small.transition_layers) == (128, 2, 64, 2)
-    assert [training.default_threads(TrainConfig(model_size=m)) for m in training.MODEL_SIZES] == [1, 1, 1, None]
-    assert training.default_threads(TrainConfig(model_size="paper", threads=3)) == 3
+    assert [config.default_threads(TrainConfig(model_size=m)) for m in architecture.MODEL_SIZES] == [1, 1, 1, None]
+    assert config.default_threads(TrainConfig(model_size="paper", threads=3)) == 3
     calls = []
     monkeypatch.setattr(torch, "set_num_threads", calls.append)
-    assert training.apply_threads(TrainConfig(model_size="medium", device="cpu", threads=2)) == 2
-    assert training.apply_threads(TrainConfig(model_size="paper", device="cpu")) is None
+    assert preflight.apply_threads(TrainConfig(model_size="medium", device="cpu", threads=2)) == 2
+    assert preflight.apply_threads(TrainConfig(model_size="paper", device="cpu")) is None
     assert calls == [2]
 
 
@@ -357,9 +358,9 @@ def test_check_trainable_raises_what_the_trainer_would(tiny, tiny_time, monkeypa
         raise AssertionError("check_trainable must not build a model")
 
     monkeypatch.setattr(training, "SparseVAE", no_model)
-    assert [_error_of(lambda ds=ds, cfg=cfg: training.check_trainable(ds, cfg)) for ds, cfg in cases] == expected
-    training.check_trainable(tiny, _cfg())  # fine input: no error, nothing built
-    training.check_trainable(bare, _cfg(dz=2, bound=2.0))
+    assert [_error_of(lambda ds=ds, cfg=cfg: preflight.check_trainable(ds, cfg)) for ds, cfg in cases] == expected
+    preflight.check_trainable(tiny, _cfg())  # fine input: no error, nothing built
+    preflight.check_trainable(bare, _cfg(dz=2, bound=2.0))
 
 
 # ---------------------------------------------------------------- checkpoints on disk

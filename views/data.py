@@ -13,8 +13,8 @@ from app_state import (
     escape_markdown,
     graph_thumbnail,
 )
-from mechsparse.data import dataset, previews, synthetic
-from mechsparse.figures import plots
+from mechsparse.data import dataset, mechanisms, previews, synthetic
+from mechsparse.figures.graph_drawings import graph_heatmap
 from mechsparse.theory import graphs
 
 SIZES = [1_000, 5_000, 10_000, 50_000, 100_000, 500_000, 1_000_000]
@@ -131,11 +131,11 @@ with gen_tab:
     )
     variant = c2.selectbox(
         "Variant",
-        list(synthetic.VARIANTS),
+        list(mechanisms.VARIANTS),
         key="data_variant",
-        help="\n".join(f"- **{k}**: {v}" for k, v in synthetic.VARIANTS.items()),
+        help="\n".join(f"- **{k}**: {v}" for k, v in mechanisms.VARIANTS.items()),
     )
-    st.caption(f"**{kind}**: {synthetic.KINDS[kind].description}. **{variant}**: {synthetic.VARIANTS[variant]}.")
+    st.caption(f"**{kind}**: {synthetic.KINDS[kind].description}. **{variant}**: {mechanisms.VARIANTS[variant]}.")
     c1, c2, c3 = st.columns(3)
     n = c1.select_slider("Samples N", SIZES, value=10_000, format_func=lambda v: f"{v:,}", key="data_n")
     temporal = synthetic.KINDS[kind].temporal
@@ -253,9 +253,9 @@ if ds.ga is None and ds.gz is None:
 else:
     gcols = st.columns(2)
     if ds.ga is not None:
-        gcols[0].plotly_chart(plots.graph_heatmap(ds.ga, "a"), key="data_ga")
+        gcols[0].plotly_chart(graph_heatmap(ds.ga, "a"), key="data_ga")
     if ds.gz is not None:
-        gcols[1 if ds.ga is not None else 0].plotly_chart(plots.graph_heatmap(ds.gz, "z"), key="data_gz")
+        gcols[1 if ds.ga is not None else 0].plotly_chart(graph_heatmap(ds.gz, "z"), key="data_gz")
 
 parents_figure = _parents_figure(token, ds)
 if parents_figure is not None:

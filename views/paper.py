@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from app_state import escape_markdown, grid_registry, job_registry
-from mechsparse.reproduce import grids, paper_figures, sweep, tables
+from mechsparse.reproduce import grid_file, grids, paper_figures, sweep, tables
 from mechsparse.runs import export, runner
 
 PICK_KEY = "paper_grid"  # the grid folder shown (its path): the picker's value
@@ -43,7 +43,7 @@ def _chosen_grid(seconds: float | None) -> grids.Grid | None:
             format_func=lambda n: f"{n}: {grids.BUILTIN_GRIDS[n]['description']}",
             key="paper_builtin",
         )
-        return grids.builtin(name)
+        return grid_file.builtin(name)
     upload = st.file_uploader(
         "Grid file (.toml or .json): datasets, methods, seeds and budget; see the README for an example",
         type=["toml", "json"],
@@ -54,7 +54,7 @@ def _chosen_grid(seconds: float | None) -> grids.Grid | None:
         return None
     try:
         text = upload.getvalue().decode("utf-8")
-        return grids.read_grid_text(text, Path(upload.name).suffix.lower().lstrip("."), name=Path(upload.name).stem)
+        return grid_file.read_grid_text(text, Path(upload.name).suffix.lower().lstrip("."), name=Path(upload.name).stem)
     except UnicodeDecodeError:
         st.error("The grid file is not UTF-8 text.")
     except grids.GridError as exc:
@@ -250,6 +250,53 @@ def _trained_elsewhere(path: Path) -> bool:
         return False
 
 
+def _results_table(path: Path, table: pd.DataFrame, results: pd.DataFrame) -> None:
+    """The grid's table, ours beside the paper's; clicking a row opens its first run on the Train page."""
+    picked = st.dataframe(
+        _styled(table),
+        hide_index=True,
+        width="stretch",
+        height=min(TABLE_MAX_ROWS, len(table) + 1) * 35 + 3,  # every row of a grid's table, without scrolling
+        on_select="rerun",
+        selection_mode="single-row",
+        key=f"paper_table_{path.name}",
+    )
+    rows = picked.selection.rows if picked is not None else []
+    if rows:
+        row = table.iloc[rows[0]]
+        mine = results[(results["dataset"] == row["dataset"]) & (results["method"] == row["method"])]
+        _open_run(next((r for r in mine["run_id"] if r), ""))
+
+
+def _charts(folder: sweep.GridFolder, table: pd.DataFrame, results: pd.DataFrame) -> dict:
+    """The grid's charts, one tab each; returns them (label -> figure) for the exports."""
+    figs = {
+        "Ours vs paper": paper_figures.comparison_bars(table),
+        "Strength sweep": paper_figures.strength_curve(table, folder.grid),
+        "Per run": paper_figures.runs_scatter(results),
+    }
+    for tab, (label, fig) in zip(st.tabs(list(figs)), figs.items(), strict=True):
+        with tab:
+            st.plotly_chart(fig, config=PLOT_CONFIG, key=f"paper_fig_{label}")
+    return figs
+
+
+def _every_run(path: Path, results: pd.DataFrame) -> None:
+    """Every run of the grid, in an expander; clicking one opens it on the Train page."""
+    with st.expander("Every run (click one to open it on the Train page)"):
+        shown = results[["dataset", "method", "seed", "status", "mcc", "r_con", "shd", "steps", "run_id"]]
+        picked_run = st.dataframe(
+            shown,
+            hide_index=True,
+            width="stretch",
+            on_select="rerun",
+            selection_mode="single-row",
+            key=f"paper_runs_{path.name}",
+        )
+        if picked_run is not None and picked_run.selection.rows:
+            _open_run(str(shown.iloc[picked_run.selection.rows[0]]["run_id"]))
+
+
 def grid_view(path: Path) -> None:
     live = grid_registry().get(path)
     busy = (live is not None and live.alive) or _trained_elsewhere(path)
@@ -271,44 +318,14 @@ def grid_view(path: Path) -> None:
         about = f": {escape_markdown(folder.grid.description)}" if folder.grid.description else ""
         st.markdown(f"**{escape_markdown(folder.grid.name)}**{about} · folder `{folder.path}`")
         st.caption(
-            "Ours: mean ± std over finished runs. Paper: mean ± std over 5 seeds, same setting (PAPER_RESULTS.md). "
-            "Coloured on the headline score (MCC, or R_con on block graphs): green better than the paper, yellow "
+            "Ours: mean ± std over finished runs. Paper: mean ± std over 5 seeds, same setting "
+            "(docs/paper-numbers.md). Coloured on the headline score (MCC, or R_con on block graphs): green better "
+            "than the paper, yellow "
             "within its spread, red below. Click a row to open its first run on the Train page."
         )
-        picked = st.dataframe(
-            _styled(table),
-            hide_index=True,
-            width="stretch",
-            height=min(TABLE_MAX_ROWS, len(table) + 1) * 35 + 3,  # every row of a grid's table, without scrolling
-            on_select="rerun",
-            selection_mode="single-row",
-            key=f"paper_table_{path.name}",
-        )
-        rows = picked.selection.rows if picked is not None else []
-        if rows:
-            row = table.iloc[rows[0]]
-            mine = results[(results["dataset"] == row["dataset"]) & (results["method"] == row["method"])]
-            _open_run(next((r for r in mine["run_id"] if r), ""))
-        figs = {
-            "Ours vs paper": paper_figures.comparison_bars(table),
-            "Strength sweep": paper_figures.strength_curve(table, folder.grid),
-            "Per run": paper_figures.runs_scatter(results),
-        }
-        for tab, (label, fig) in zip(st.tabs(list(figs)), figs.items(), strict=True):
-            with tab:
-                st.plotly_chart(fig, config=PLOT_CONFIG, key=f"paper_fig_{label}")
-        with st.expander("Every run (click one to open it on the Train page)"):
-            shown = results[["dataset", "method", "seed", "status", "mcc", "r_con", "shd", "steps", "run_id"]]
-            picked_run = st.dataframe(
-                shown,
-                hide_index=True,
-                width="stretch",
-                on_select="rerun",
-                selection_mode="single-row",
-                key=f"paper_runs_{path.name}",
-            )
-            if picked_run is not None and picked_run.selection.rows:
-                _open_run(str(shown.iloc[picked_run.selection.rows[0]]["run_id"]))
+        _results_table(path, table, results)
+        figs = _charts(folder, table, results)
+        _every_run(path, results)
         _exports(folder, table, figs)
 
     body()

@@ -9,8 +9,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app_state import EXPORT_KEY, escape_markdown, job_registry
-from mechsparse.figures import plots
-from mechsparse.learning import methods, timeline
+from mechsparse.figures.curves import compare_curves
+from mechsparse.figures.panels import run_panels
+from mechsparse.figures.replay import REPLAY_METRICS, replay_figure
+from mechsparse.learning import timeline
 from mechsparse.runs import export, store
 
 COMPARE_METRICS = {
@@ -53,8 +55,8 @@ def _record(run_id: str, stamp: tuple) -> store.RunRecord:
 def _panels(run_id: str, stamp: tuple) -> dict[str, go.Figure]:
     """The run's final panels that this page offers, titled with the run id's tail."""
     rec = _record(run_id, stamp)
-    method = methods.of_config(rec.config)
-    panels = plots.run_panels(rec.snapshot, rec.true_graphs, no_graph=None if method.learns_graph else method.label)
+    method = rec.method
+    panels = run_panels(rec.snapshot, rec.true_graphs, no_graph=None if method.learns_graph else method.label)
     chosen = {name: fig for name, fig in panels.items() if name in PANEL_CHOICES}
     for name, fig in chosen.items():
         fig.update_layout(title={"text": f"{PANEL_CHOICES[name]} · {run_id[-4:]}"})
@@ -69,7 +71,7 @@ def _compare(keyed: tuple[tuple[str, tuple], ...]) -> list[tuple[str, go.Figure]
         rec = _record(run_id, stamp)
         histories[f"{rec.label} ({run_id[-4:]})"] = rec.history
     present = [m for m in COMPARE_METRICS if any(m in h and h[m].notna().any() for h in histories.values())]
-    return [(m, plots.compare_curves(histories, m, title=COMPARE_METRICS[m])) for m in present]
+    return [(m, compare_curves(histories, m, title=COMPARE_METRICS[m])) for m in present]
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -82,7 +84,7 @@ def _timeline(run_id: str, stamp: tuple) -> timeline.Timeline | None:
 def _replay(run_id: str, stamp: tuple, metric: str) -> go.Figure:
     """The run's replay animation: every frame travels to the browser once, which then plays it on its own."""
     truth = store.load_run(run_id, arrays=False).true_graphs
-    return plots.replay_figure(_timeline(run_id, stamp), truth, metric=metric)
+    return replay_figure(_timeline(run_id, stamp), truth, metric=metric)
 
 
 def _replay_section(run_ids: list[str], default: str) -> None:
@@ -102,10 +104,10 @@ def _replay_section(run_ids: list[str], default: str) -> None:
     if recorded is None:
         st.caption("No replay for this run: it has no timeline.npz (runs recorded before replays existed have none).")
         return
-    metrics = [m for m in plots.REPLAY_METRICS if m in recorded.metrics()] or ["mcc"]
+    metrics = [m for m in REPLAY_METRICS if m in recorded.metrics()] or ["mcc"]
     if st.session_state.get(REPLAY_METRIC_KEY) not in metrics:
         st.session_state[REPLAY_METRIC_KEY] = "mcc" if "mcc" in metrics else metrics[0]
-    metric = st.radio("Metric", metrics, format_func=plots.REPLAY_METRICS.get, horizontal=True, key=REPLAY_METRIC_KEY)
+    metric = st.radio("Metric", metrics, format_func=REPLAY_METRICS.get, horizontal=True, key=REPLAY_METRIC_KEY)
     try:
         fig = _replay(run_id, stamp, metric)
     except ValueError as exc:
@@ -245,7 +247,7 @@ if offered:
 cols = st.columns(max(1, min(len(records), 4)))
 for k, (run_id, rec) in enumerate(records.items()):
     col = cols[k % len(cols)]
-    method = methods.of_config(rec.config).label
+    method = rec.method.label
     col.markdown(f"**{escape_markdown(rec.label)}** · {method} · {rec.shown_status(live.get(run_id))}")
     if panel is not None and panel in have[run_id]:
         col.plotly_chart(have[run_id][panel], key=f"side-{run_id}", config=PLOT_CONFIG)

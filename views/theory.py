@@ -27,7 +27,8 @@ from app_state import (
     figure_downloads,
     plain_markdown,
 )
-from mechsparse.figures import plots
+from mechsparse.figures.graph_drawings import graph_heatmap, node_link_figure, pattern_figure
+from mechsparse.figures.style import projector
 from mechsparse.theory import graphs, identifiability
 
 ss = st.session_state
@@ -108,11 +109,9 @@ def _figures(code: str) -> dict:
     spec = graphs.decode(code)
     report = identifiability.analyse(spec.ga, spec.gz)
     h = int(min(max(60 + 28 * max(spec.dz, spec.da), 260), 400))  # a third of the page wide: no taller than that
-    figs = {
-        kind: plots.graph_heatmap(g, kind, height=h) for kind, g in (("a", spec.ga), ("z", spec.gz)) if g is not None
-    }
-    figs["C"] = plots.pattern_figure(report.pattern, report.twins, height=h)
-    figs["drawing"] = plots.node_link_figure(spec.ga, spec.gz)
+    figs = {kind: graph_heatmap(g, kind, height=h) for kind, g in (("a", spec.ga), ("z", spec.gz)) if g is not None}
+    figs["C"] = pattern_figure(report.pattern, report.twins, height=h)
+    figs["drawing"] = node_link_figure(spec.ga, spec.gz)
     return figs
 
 
@@ -120,7 +119,7 @@ def _figures(code: str) -> dict:
 def _class_figures(code: str) -> dict:
     """The same figures sized for a projector (class mode): larger type, and matrices as tall as their column is
     wide on a ~1500 px page (two or three columns), so the square plots fill it."""
-    figs = {kind: plots.projector(fig) for kind, fig in _figures(code).items()}
+    figs = {kind: projector(fig) for kind, fig in _figures(code).items()}
     spec = graphs.decode(code)
     matrices = [kind for kind in ("a", "z", "C") if kind in figs]
     height = min(CLASS_HEIGHT_CAP[len(matrices)], 300 + 30 * max(spec.dz, spec.da))

@@ -1,6 +1,6 @@
 """The Dataset container every other module consumes, its validation and size limits, and .npz files.
 
-Conventions (DESIGN.md): x (N, T, dx); a (N, T, da) with a[:, t] acting on z[:, t]; z (N, T, dz); ga (dz, da) and
+Conventions (docs/design.md): x (N, T, dx); a (N, T, da) with a[:, t] acting on z[:, t]; z (N, T, dz); ga (dz, da) and
 gz (dz, dz) 0/1. Synthetic generation lives in mechsparse.data.synthetic, the Data page's previews in
 mechsparse.data.previews. Files are untrusted (uploads): every member's .npy header is read and checked against the
 limits below before any data is decoded, so a small file cannot make the loader allocate more than the limits allow.
@@ -243,7 +243,7 @@ def _build(out: dict[str, np.ndarray], name: str, info: dict | None) -> Dataset:
 
 
 def validate_arrays(arrays: dict[str, np.ndarray], name: str = "custom", info: dict | None = None) -> Dataset:
-    """Check arrays against the .npz contract of DESIGN.md and the size limits, and build a Dataset (info defaults
+    """Check arrays against the .npz contract of docs/design.md and the size limits, and build a Dataset (info defaults
     to a file's); one-line ValueError otherwise. float32 arrays are used as they are, not copied."""
     _check_keys(arrays)
     given = {key: np.asarray(arrays[key]) for key in ALLOWED_KEYS if key in arrays}
@@ -258,7 +258,7 @@ def validate_arrays(arrays: dict[str, np.ndarray], name: str = "custom", info: d
 
 
 def save_dataset(path: str | os.PathLike | BinaryIO, ds: Dataset) -> None:
-    """Write ds as the .npz of DESIGN.md (x, and a, z, ga, gz where present); the file loads back identical."""
+    """Write ds as the .npz of docs/design.md (x, and a, z, ga, gz where present); the file loads back identical."""
     checked = validate_arrays({k: getattr(ds, k) for k in ALLOWED_KEYS if getattr(ds, k) is not None}, ds.name)
     arrays = {k: getattr(checked, k) for k in ALLOWED_KEYS if getattr(checked, k) is not None}  # as load gives them
     if isinstance(path, str | os.PathLike):

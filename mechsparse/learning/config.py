@@ -1,8 +1,7 @@
 """What defines a training run: TrainConfig, the declared rules for every parameter (PARAM_RULES), tuned defaults
 per kind of data, and the default CPU thread count of a model size.
 
-Every error is a one-line ValueError naming the parameter. The trainer (mechsparse.learning.training) re-exports
-these names.
+Every error is a one-line ValueError naming the parameter.
 """
 
 from __future__ import annotations
@@ -15,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from mechsparse.data.dataset import Dataset
+from mechsparse.learning.architecture import LOGVAR_MAX, LOGVAR_MIN, MASK_MODES, MODEL_PRESETS, MODEL_SIZES
 from mechsparse.learning.methods import METHOD_NAMES, METHODS, SPARSE
-from mechsparse.learning.model import LOGVAR_MAX, LOGVAR_MIN, MASK_MODES, MODEL_PRESETS, MODEL_SIZES
 from mechsparse.theory import graphs as graphs_mod
 
 SPARSITY_MODES = ("none", "penalty", "constraint")
@@ -150,7 +149,7 @@ class TrainConfig:
     eval_every: int = 200
     eval_samples: int = 4000
     threads: int | None = None  # torch CPU threads (apply_threads); None: the model size's default
-    # baselines' options; defaults are the settings of the paper's best baseline numbers (PAPER_RESULTS.md)
+    # baselines' options; defaults are the settings of the paper's best baseline numbers (docs/paper-numbers.md)
     beta: float = 0.25  # β-TCVAE: weight of the total correlation
     gamma: float = 8.0  # SlowVAE: weight of the transition KL
     rate: float = 10.0  # SlowVAE: rate λ of the Laplace prior on z_t - z_{t-1}
@@ -172,6 +171,33 @@ class TrainConfig:
         """One-line ValueError, naming the parameter, for any value a run cannot use."""
         for name, rule in PARAM_RULES.items():
             rule.check(name, getattr(self, name))
+
+
+NONE_WORDS = ("none", "null")  # how a text format without null (TOML, --set) writes None
+
+
+def checked_options(values: dict[str, object], source: str) -> dict[str, object]:
+    """TrainConfig fields written in a text format (a TOML file, the CLI's --set KEY=VALUE), checked one by one
+    against PARAM_RULES so the first problem is one line naming the key and ``source``: an unknown key, a bad type,
+    a value out of range. An integer becomes a float where the field is a float (as a float flag gives it), and the
+    word none is None where the field allows None (TOML has no null)."""
+    checked: dict[str, object] = {}
+    for key, value in values.items():
+        rule = PARAM_RULES.get(key)
+        if rule is None:
+            hint = f" (write {key.replace('-', '_')})" if key.replace("-", "_") in PARAM_RULES else ""
+            known = ", ".join(PARAM_RULES)
+            raise ValueError(f"{source}: unknown training option {key!r}{hint}; the options are {known}")
+        if rule.optional and rule.kind != "str" and isinstance(value, str) and value.lower() in NONE_WORDS:
+            value = None
+        elif rule.kind == "float" and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        try:
+            rule.check(key, value)
+        except ValueError as exc:
+            raise ValueError(f"{source}: {exc}") from None
+        checked[key] = value
+    return checked
 
 
 # Tuned per kind of data (see BENCHMARKS.md); presets may refine further. The papers' temporal presets anneal the
@@ -232,3 +258,21 @@ def default_config(dataset_or_preset: Dataset | str, **overrides) -> TrainConfig
 def default_threads(config: TrainConfig) -> int | None:
     """config.threads when set, else the model size's CPU default (None: leave torch's default)."""
     return config.threads if config.threads is not None else MODEL_PRESETS[config.model_size].cpu_threads
+
+
+def input_range(name: str, finest: float = 0.01) -> tuple[int, int] | tuple[float, float]:
+    """(min, max) for a number input of TrainConfig field ``name``, from its rule in PARAM_RULES: ints for an int
+    field, floats for a float one (a widget wants both of one type). A low the rule excludes (``above``) is raised
+    by ``finest``, the smallest step the input offers, so the input never offers a value the rule refuses."""
+    rule = PARAM_RULES[name]
+    if rule.kind == "int":
+        return int(rule.low), int(rule.high)
+    return float(rule.low + finest if rule.above else rule.low), float(rule.high)
+
+
+def form_overrides(values: dict[str, object]) -> dict[str, object]:
+    """The TrainConfig fields among a form's ``values`` that are set, as default_config overrides: None (left
+    empty: the tuned default) is dropped, and each number is cast to its rule's kind (a number input gives 3.0
+    for an int field, or 300 for a float one)."""
+    casts = {"int": int, "float": float, "str": str, "bool": bool}
+    return {k: casts[rule.kind](values[k]) for k, rule in PARAM_RULES.items() if values.get(k) is not None}

@@ -15,8 +15,6 @@ import numpy as np
 
 from mechsparse.learning import metrics as metrics_mod
 
-METRIC_NAMES = ("mcc", "r", "r_con", "shd_a", "shd_z")
-
 
 def frozen(arr) -> np.ndarray | None:
     """A read-only copy of arr (None stays None)."""
@@ -29,7 +27,7 @@ def frozen(arr) -> np.ndarray | None:
 
 @dataclass(frozen=True)
 class Metrics:
-    """How well the learned model matches the truth (THEORY.md); None where the data cannot tell."""
+    """How well the learned model matches the truth (docs/theory.md); None where the data cannot tell."""
 
     mcc: float | None = None
     r: float | None = None

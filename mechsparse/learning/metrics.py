@@ -1,6 +1,6 @@
 """How well learned latents and graphs match the truth: MCC, R, R_con, SHD and the matrices the app draws.
 
-Definitions follow THEORY.md (as the authors compute them). Arrays of latents may be (N, d) or (N, T, d); leading
+Definitions follow docs/theory.md (as the authors compute them). Arrays of latents may be (N, d) or (N, T, d); leading
 axes are flattened, so temporal data counts every time step as a sample. ``perm[i]`` is always the index of the
 learned latent matched to the true latent z_i.
 """

@@ -9,40 +9,16 @@ single (B, d_in) x (d_in, dz * hidden) product and later layers are one torch.ba
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+from mechsparse.learning.architecture import LOGVAR_MAX, LOGVAR_MIN, MASK_MODES
 from mechsparse.learning.objective import Batch, LossTerms
 
 LEAKY_SLOPE = 0.2
-LOGVAR_MIN, LOGVAR_MAX = -14.0, 6.0
-MASK_MODES = ("learned", "full", "oracle")
-
-
-@dataclass(frozen=True)
-class ModelSize:
-    """The widths of a named model size, and how many torch threads a CPU run of it gets by default."""
-
-    hidden: int  # encoder and decoder hidden width
-    layers: int  # their hidden layers
-    transition_hidden: int  # hidden width of each latent's transition MLP
-    transition_layers: int  # its hidden layers
-    cpu_threads: int | None  # default torch thread count on CPU; None: torch's own default (all cores)
-
-
-# Small networks gain little from more intra-op threads, and spinning threads that fight the UI (or a second job)
-# for the cores slow training down a lot; only the paper's size is worth the whole machine.
-MODEL_PRESETS: dict[str, ModelSize] = {
-    "tiny": ModelSize(64, 2, 32, 2, cpu_threads=1),
-    "small": ModelSize(128, 2, 64, 2, cpu_threads=1),
-    "medium": ModelSize(256, 3, 128, 2, cpu_threads=1),  # 2 threads: +33% alone, -82% beside a second run
-    "paper": ModelSize(512, 6, 512, 5, cpu_threads=None),
-}
-MODEL_SIZES = tuple(MODEL_PRESETS)
 
 
 def mlp(d_in: int, hidden: int, layers: int, d_out: int) -> nn.Sequential:

@@ -1,7 +1,8 @@
-"""Training a model one step at a time: configuration, sparsity (none | penalty | constraint), the annealed bound
-and the multiplier, checkpoints that resume the same trajectory. The model is the sparse VAE or a baseline of
-mechsparse.learning.methods (config.method); all share this loop, its data tensors, metrics and checkpoints. Measuring
-lives in mechsparse.learning.evaluation.
+"""Training a model one step at a time: sparsity (none | penalty | constraint), the multiplier, checkpoints that
+resume the same trajectory. The model is the sparse VAE or a baseline of mechsparse.learning.methods (config.method);
+all share this loop, its data tensors, metrics and checkpoints. The configuration lives in mechsparse.learning.config,
+the constraint's bound and its annealing in mechsparse.learning.constraint, the checks made before a run (device,
+data, config) in mechsparse.learning.preflight, and measuring in mechsparse.learning.evaluation.
 
 Speed recipe (see BENCHMARKS.md): small networks, the whole train split as device tensors with index-draw batches,
 mask logits with their own (much larger) learning rate starting near logit 3 rather than 5, and a constraint bound
@@ -22,14 +23,9 @@ import torch
 from mechsparse.data.dataset import Dataset
 from mechsparse.files.atomic import write_atomic
 from mechsparse.learning import methods
-from mechsparse.learning.config import (
-    DEVICES,
-    SPARSITY_MODES,
-    TrainConfig,
-    default_config,
-    default_samples,
-    default_threads,
-)
+from mechsparse.learning.architecture import MODEL_PRESETS, ModelSize
+from mechsparse.learning.config import TrainConfig
+from mechsparse.learning.constraint import annealed_bound, annealed_fraction, target_bound, true_graphs
 from mechsparse.learning.evaluation import (
     Evaluation,
     LossMeter,
@@ -40,120 +36,17 @@ from mechsparse.learning.evaluation import (
     progress_fraction,
 )
 from mechsparse.learning.methods.base import LatentModel
-from mechsparse.learning.model import MODEL_PRESETS, MODEL_SIZES, ModelSize, SparseVAE
+from mechsparse.learning.model import SparseVAE
 from mechsparse.learning.objective import Batch
+from mechsparse.learning.preflight import check_trainable, resolve_device
 from mechsparse.learning.timeline import Timeline
 from mechsparse.theory.identifiability import consistency_pattern
-
-# configuration and Snapshot are defined in learning.config and learning.evaluation, and still importable here
-__all__ = [
-    "CHECKPOINT_VERSION", "DEVICES", "MODEL_PRESETS", "MODEL_SIZES", "SPARSITY_MODES", "Snapshot",
-    "TrainConfig", "TrainState", "Trainer", "TrainingDiverged", "annealed_bound", "annealed_fraction",
-    "apply_threads", "check_trainable", "default_config", "default_samples", "default_threads", "resolve_device",
-    "target_bound",
-]  # fmt: skip
 
 CHECKPOINT_VERSION = 2  # 2: the bookkeeping as one TrainState dict; 1 (flat keys) is still read
 
 
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite; the trainer's parameters are those of the last good step."""
-
-
-def resolve_device(name: str) -> torch.device:
-    """'auto' -> CUDA when available, else CPU; 'cuda' without a GPU is a one-line ValueError."""
-    if name not in DEVICES:
-        raise ValueError(f"device must be one of {', '.join(DEVICES)}, got {name!r}")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' was requested but no CUDA GPU is available (use --device cpu or auto)")
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    return torch.device(name)
-
-
-def apply_threads(config: TrainConfig) -> int | None:
-    """For the process that trains (worker, CLI): set torch's thread count to default_threads(config) on a
-    CPU run. Returns the count set, or None when torch was left alone."""
-    threads = default_threads(config)
-    if threads is None or resolve_device(config.device).type != "cpu":
-        return None
-    torch.set_num_threads(threads)
-    return threads
-
-
-# ---------------------------------------------------------------- what a dataset and config allow
-
-
-def _true_graphs(dataset: Dataset) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """The data's (Ga, Gz) as the model sees them: Gz only for temporal data."""
-    ga = None if dataset.ga is None else np.asarray(dataset.ga)
-    gz = None if dataset.gz is None or dataset.t <= 1 else np.asarray(dataset.gz)
-    return ga, gz
-
-
-def target_bound(dataset: Dataset, config: TrainConfig) -> float | None:
-    """The constraint's target edge count: config.bound, else the true graphs' edge count; None without a
-    constraint on learned masks (or for a baseline method). A one-line ValueError when the data cannot give it."""
-    if config.method != methods.SPARSE or config.masks != "learned" or config.sparsity != "constraint":
-        return None
-    if config.bound is not None:
-        return float(config.bound)
-    if (config.dz or dataset.dz) != dataset.dz:
-        raise ValueError("the constraint needs a bound: the data's graphs do not match the model's dz")
-    ga, gz = _true_graphs(dataset)
-    edges = 0.0
-    if dataset.da > 0:
-        if ga is None:
-            raise ValueError("the data carries no action graph, so give the constraint bound (or use a penalty)")
-        edges += float(ga.sum())
-    if dataset.t > 1:
-        if gz is None:
-            raise ValueError("the data carries no temporal graph, so give the constraint bound (or use a penalty)")
-        edges += float(gz.sum())
-    return edges
-
-
-def check_trainable(dataset: Dataset, config: TrainConfig) -> None:
-    """Raise the one-line ValueError that Trainer(dataset, config) would raise, without building a model or
-    tensors, so that a front end can refuse bad input before it creates a run folder."""
-    config.validate()
-    if dataset.x is None or np.asarray(dataset.x).ndim != 3:
-        raise ValueError("the dataset needs observations x of shape (N, T, dx)")
-    resolve_device(config.device)
-    dz = config.dz or dataset.dz
-    if dz is None:
-        raise ValueError("the data carries neither latents z nor graphs, so give the number of latents (dz)")
-    methods.get(config.method).check(dataset, dz, config.batch_size)
-    ga, gz = _true_graphs(dataset)
-    missing_truth = dz != dataset.dz or (dataset.da and ga is None) or (dataset.t > 1 and gz is None)
-    if config.method == methods.SPARSE and config.masks == "oracle" and missing_truth:
-        raise ValueError("oracle masks need the data's true graphs, with the model's dz equal to the true dz")
-    train_idx, _, test_idx = dataset.split(seed=config.seed)
-    if len(train_idx) < 1 or len(test_idx) < 2:
-        raise ValueError(f"the dataset has {dataset.n} samples; at least 20 are needed to train and evaluate")
-    target_bound(dataset, config)
-
-
-def annealed_bound(
-    step: int, n_entries: int, target: float | None, anneal_start: int, anneal_steps: int
-) -> float | None:
-    """The constraint bound at ``step``: all ``n_entries`` until anneal_start, then linear to ``target`` over
-    anneal_steps (at once when 0). None without a target."""
-    if target is None:
-        return None
-    frac = 1.0 if anneal_steps == 0 else (step - anneal_start) / anneal_steps
-    frac = min(1.0, max(0.0, frac))
-    return n_entries + (target - n_entries) * frac
-
-
-def annealed_fraction(progress: float, n_entries: int, target: float | None, start: float, end: float) -> float | None:
-    """The constraint bound at ``progress`` (a fraction of the run): all ``n_entries`` until start, then linear to
-    ``target`` at end (at once when end <= start). None without a target."""
-    if target is None:
-        return None
-    frac = 1.0 if end <= start else (progress - start) / (end - start)
-    frac = min(1.0, max(0.0, frac)) if progress >= start else 0.0
-    return n_entries + (target - n_entries) * frac
 
 
 # ---------------------------------------------------------------- the trainer
@@ -208,7 +101,7 @@ class Trainer:
         self.device = resolve_device(config.device)
         self.temporal = dataset.t > 1
         self.dz = config.dz or dataset.dz
-        self.ga, self.gz = _true_graphs(dataset)
+        self.ga, self.gz = true_graphs(dataset)
         self.same_dz = dataset.dz == self.dz
         self.method = methods.get(config.method)
         self.regularised = self.method.learns_graph and config.masks == "learned" and config.sparsity != "none"

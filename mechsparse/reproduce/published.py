@@ -1,7 +1,7 @@
 """The paper's published numbers (Lachapelle et al., arXiv 2401.04890), shipped as package data, and how a grid
 cell finds the number it is compared with.
 
-paper_results.csv is ../shared/PAPER_RESULTS.md's table as data (facts only): one row per dataset, method, setting
+paper_results.csv is docs/paper-numbers.md's table as data (facts only): one row per dataset, method, setting
 and metric with the mean, the sample std and the number of seeds over the authors' runs, and the log file it came
 from. The paper's dataset names (ActionNonDiag, TimeBlockDiag_k=2, ...) map to our presets and variants; its
 "unregularized" column is our sparsity "none", and its constraint at the true edge count is our default bound.
@@ -98,7 +98,7 @@ def lookup(
 ) -> PaperNumber | None:
     """The paper's number for a cell: ``dataset`` is the paper's name, ``config`` the cell's TrainConfig values
     (method, sparsity, bound, penalty, beta, gamma, rate). A constraint with no bound (ours: the true edge count)
-    takes the paper's bound nearest to ``true_edges``, as PAPER_RESULTS.md's headline table does. None when the
+    takes the paper's bound nearest to ``true_edges``, as docs/paper-numbers.md's headline table does. None when the
     paper has no such number."""
     method = config.get("method", "sparse")
     if method != "sparse":

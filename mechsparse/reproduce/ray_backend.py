@@ -86,7 +86,7 @@ class RayPool:
         except RunBusyError as exc:
             self.errors.append(f"{cell.key}: {exc}")
             return
-        config = store.read_json(folder / "config.json")["config"]
+        config = store.read_setup(folder).config.to_dict()
         if cell.data.key not in data_refs:
             data_refs[cell.data.key] = ray.put(self.folder.dataset_file(cell.data).read_bytes())
         store.update_summary(folder, status="running", message="queued on Ray", device="")

@@ -1,4 +1,4 @@
-"""Running a grid (reproduce.grids): its folder on disk, its cells as ordinary run folders, and the local pool.
+"""A grid's folder on disk (reproduce.grids): what it runs, its cells as ordinary run folders, and their results.
 
 A grid folder holds grid.json (the grid and the seconds override it runs with), cells.json (cell key -> run id),
 data/ (each dataset generated once, hard-linked into its runs' folders) and the results: results.csv (one row per
@@ -6,10 +6,8 @@ cell), table.csv and table.md (mechsparse.reproduce.tables). The runs themselves
 runs_root(), so the Runs and Train pages show them. Reopening a folder resumes it: finished cells are kept, every other
 cell is trained again from the start in its own folder.
 
-Execution: ``run_local`` trains the cells on a JobRegistry (the app's worker processes, one torch thread each),
-``workers`` at a time, through a thread pool that waits on each job; the Paper page passes the app's registry, so
-grids and Train-page runs share one cap. The Ray backend (mechsparse.reproduce.ray_backend) trains the same cells as Ray
-tasks with ``train_cell_files``; this module never imports Ray.
+The cells train on this machine's pool (mechsparse.reproduce.local_pool) or as Ray tasks
+(mechsparse.reproduce.ray_backend), which run ``train_cell_files`` on a node; this module never imports Ray.
 """
 
 from __future__ import annotations
@@ -19,8 +17,6 @@ import re
 import tempfile
 import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -29,16 +25,17 @@ from mechsparse.data import synthetic
 from mechsparse.data.dataset import Dataset, load_dataset, save_dataset
 from mechsparse.files.atomic import write_atomic, write_text_atomic
 from mechsparse.learning.config import TrainConfig, default_config
-from mechsparse.learning.training import check_trainable
-from mechsparse.reproduce import grids, tables
-from mechsparse.runs import runner, store
-from mechsparse.runs.jobs import JobLimitError, JobRegistry
-from mechsparse.runs.lock import RunBusyError
+from mechsparse.learning.preflight import check_trainable
+from mechsparse.reproduce import grid_file, grids, tables
+from mechsparse.runs import runner, schema, store
+from mechsparse.runs.schema import RunSummary
 
 GRID_FILE, CELLS_FILE = "grid.json", "cells.json"
 RESULTS_FILE, TABLE_CSV, TABLE_MD = "results.csv", "table.csv", "table.md"
 # what a remote run sends back
-RESULT_FILES = ("summary.json", "history.csv", "snapshot.npz", "timeline.npz", "checkpoint.pt")
+RESULT_FILES = (
+    schema.SUMMARY_FILE, schema.HISTORY_FILE, schema.SNAPSHOT_FILE, schema.TIMELINE_FILE, schema.CHECKPOINT_FILE,
+)  # fmt: skip
 RESULT_COLUMNS = [
     "cell", "dataset", "preset", "variant", "method", "seed", "run_id", "status", "mcc", "r_con", "shd",
     "edge_count", "elbo", "steps", "seconds", "headline", "paper_dataset", "true_edges",
@@ -97,7 +94,7 @@ class GridFolder:
         path = Path(path)
         try:
             raw = store.read_json(path / GRID_FILE)
-            grid = grids.parse_grid(raw["grid"])
+            grid = grid_file.parse_grid(raw["grid"])
             seconds = raw.get("seconds")
         except (OSError, KeyError, ValueError) as exc:
             raise grids.GridError(f"{str(path)!r} is not a readable grid folder ({runner.one_line(exc)})") from None
@@ -186,7 +183,7 @@ class GridFolder:
         rows = []
         for cell in self.cells():
             run_id = ids.get(cell.key)
-            summary, status = {}, "pending"
+            summary, status = RunSummary(), "pending"
             if run_id is not None:
                 try:
                     rec = store.load_run(run_id, arrays=False)
@@ -195,7 +192,7 @@ class GridFolder:
                     status = "running" if rec.locked and rec.status in store.UNFINISHED else rec.shown_status()
                 except ValueError:
                     status = "missing"
-            shd = [summary.get(k) for k in ("shd_a", "shd_z") if summary.get(k) is not None]
+            shd = [v for v in (summary.shd_a, summary.shd_z) if v is not None]
             rows.append(
                 {
                     "cell": cell.key,
@@ -206,7 +203,7 @@ class GridFolder:
                     "seed": cell.seed,
                     "run_id": run_id or "",
                     "status": status,
-                    **{k: summary.get(k) for k in ("mcc", "r_con", "edge_count", "elbo", "steps", "seconds")},
+                    **{k: getattr(summary, k) for k in ("mcc", "r_con", "edge_count", "elbo", "steps", "seconds")},
                     "shd": sum(shd) if shd else None,
                     "headline": cell.data.headline,
                     "paper_dataset": cell.data.paper_name or "",
@@ -237,107 +234,6 @@ def list_grid_folders(root: Path | None = None) -> list[GridFolder]:
     return found
 
 
-# ---------------------------------------------------------------- the local pool
-
-
-class LocalPool:
-    """Trains a grid folder's pending cells on a JobRegistry, ``workers`` at a time (never more than the registry's
-    cap, which other runs may share). ``on_change`` is called after every finished cell; ``stop`` ends the grid:
-    running cells save and stop, waiting cells never start, and a later run of the folder resumes it."""
-
-    def __init__(
-        self,
-        folder: GridFolder,
-        registry: JobRegistry,
-        workers: int,
-        *,
-        on_change: Callable[[], None] | None = None,
-        poll: float = 0.5,
-    ):
-        self.folder, self.registry, self.workers = folder, registry, max(1, int(workers))
-        self.on_change = on_change or (lambda: None)
-        self.poll = poll
-        self.stopped = threading.Event()
-        self._jobs: dict[str, object] = {}
-        self._lock = threading.Lock()
-        self.errors: list[str] = []
-        self.started_at = self.ended_at = None
-        self.machinery_seconds = 0.0  # this pool's own work: data, folders, starting jobs, results files
-
-    def stop(self) -> None:
-        self.stopped.set()
-        with self._lock:
-            jobs = list(self._jobs.values())
-        for job in jobs:
-            job.stop()
-
-    def running(self) -> list[str]:
-        """Run ids of the cells training now."""
-        with self._lock:
-            return list(self._jobs)
-
-    def _start(self, run_id: str):
-        while not self.stopped.is_set():
-            if store.is_training(run_id):
-                raise RunBusyError(f"run {run_id} is being trained by another process; stop it there first")
-            try:
-                return self.registry.start(run_id)
-            except JobLimitError:  # the cap is shared: wait for a slot
-                time.sleep(self.poll)
-        return None
-
-    def _run_cell(self, cell: grids.Cell) -> None:
-        if self.stopped.is_set():
-            return
-        try:
-            while not self.stopped.is_set():  # create the folder only once a slot is free
-                try:
-                    self.registry.check_capacity()
-                    break
-                except JobLimitError:
-                    time.sleep(self.poll)
-            if self.stopped.is_set():
-                return
-            began = time.perf_counter()
-            run_id = self.folder.prepare(cell)
-            job = self._start(run_id)
-            self._add_machinery(time.perf_counter() - began)
-            if job is None:
-                return
-            with self._lock:
-                self._jobs[run_id] = job
-            if self.stopped.is_set():
-                job.stop()
-            job.join()
-            with self._lock:
-                self._jobs.pop(run_id, None)
-            view = job.view()
-            if view.status == "failed":
-                self.errors.append(f"{cell.key}: {view.message}")
-        except (ValueError, OSError, RunBusyError) as exc:
-            self.errors.append(f"{cell.key}: {runner.one_line(exc)}")
-        finally:
-            began = time.perf_counter()
-            with contextlib.suppress(Exception):  # results are rebuilt from the folders at the end anyway
-                self.folder.write_results()
-            self._add_machinery(time.perf_counter() - began)
-            self.on_change()
-
-    def _add_machinery(self, seconds: float) -> None:
-        with self._lock:
-            self.machinery_seconds += seconds
-
-    def run(self) -> pd.DataFrame:
-        """Train every pending cell (blocking) and return the final table."""
-        self.started_at = time.monotonic()
-        todo = self.folder.pending()
-        if todo:
-            with ThreadPoolExecutor(max_workers=min(self.workers, len(todo)), thread_name_prefix="grid") as pool:
-                list(pool.map(self._run_cell, todo))
-        self.ended_at = time.monotonic()
-        return self.folder.write_results()
-
-
 # ---------------------------------------------------------------- one cell anywhere (Ray tasks)
 
 
@@ -356,66 +252,7 @@ def train_cell_files(config: dict, name: str, dataset_npz: bytes) -> dict:
 def write_result_files(run_id: str, files: dict[str, bytes]) -> None:
     """Put a remote run's result files into its folder here, each atomically (results first, summary last)."""
     folder = store.run_path(run_id)
-    for name in sorted(files, key=lambda f: f == "summary.json"):
+    for name in sorted(files, key=lambda f: f == schema.SUMMARY_FILE):
         if name in RESULT_FILES:
             data = files[name]
             write_atomic(folder / name, lambda fh, data=data: fh.write(data))
-
-
-# ---------------------------------------------------------------- grids training in the background (the app)
-
-
-class BackgroundGrid:
-    """A grid training in a thread of this process on a shared JobRegistry (the Paper page's): its pool, and
-    the one-line error that ended it, if any."""
-
-    def __init__(self, folder: GridFolder, registry: JobRegistry, workers: int):
-        self.folder = folder
-        self.pool = LocalPool(folder, registry, workers)
-        self.error: str | None = None
-        self._thread = threading.Thread(target=self._run, name=f"grid-{folder.path.name}", daemon=True)
-
-    def _run(self) -> None:
-        try:
-            self.pool.run()
-        except Exception as exc:  # noqa: BLE001 - shown on the page as one line; the folder keeps what finished
-            self.error = runner.one_line(exc)
-
-    def start(self) -> BackgroundGrid:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.pool.stop()
-
-    def join(self, timeout: float | None = None) -> None:
-        self._thread.join(timeout)
-
-    @property
-    def alive(self) -> bool:
-        return self._thread.is_alive()
-
-
-class GridRegistry:
-    """The grids this process trains, by folder: at most one pool per folder (a second Start is refused)."""
-
-    def __init__(self) -> None:
-        self._grids: dict[Path, BackgroundGrid] = {}
-        self._lock = threading.Lock()
-
-    def start(self, folder: GridFolder, registry: JobRegistry, workers: int) -> BackgroundGrid:
-        with self._lock:
-            current = self._grids.get(folder.path.resolve())
-            if current is not None and current.alive:
-                raise grids.GridError(f"grid {folder.path.name} is already running")
-            grid = BackgroundGrid(folder, registry, workers).start()
-            self._grids[folder.path.resolve()] = grid
-            return grid
-
-    def get(self, path: Path) -> BackgroundGrid | None:
-        with self._lock:
-            return self._grids.get(Path(path).resolve())
-
-    def live(self) -> list[BackgroundGrid]:
-        with self._lock:
-            return [g for g in self._grids.values() if g.alive]

@@ -107,8 +107,8 @@ def markdown(table: pd.DataFrame, title: str = "") -> str:
         "",
         "Ours: mean ± sample std over the finished runs (seeds). Paper: Lachapelle et al. (arXiv 2401.04890), mean ± "
         "std over 5 seeds, the same setting (the constraint at the bound nearest the true edge count; "
-        "PAPER_RESULTS.md). vs paper, on the dataset's headline score (MCC; R_con on block graphs, where MCC is not "
-        "expected to reach 1): ✓ better, ≈ within one paper std, ✗ below.",
+        "docs/paper-numbers.md). vs paper, on the dataset's headline score (MCC; R_con on block graphs, where MCC is "
+        "not expected to reach 1): ✓ better, ≈ within one paper std, ✗ below.",
         "",
     ]
     return "\n".join(lines)

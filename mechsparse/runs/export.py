@@ -18,10 +18,11 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from mechsparse.figures import plots
-from mechsparse.learning import methods
-from mechsparse.runs import store
+from mechsparse.figures.curves import curve_panels, training_curves
+from mechsparse.figures.panels import run_panels
+from mechsparse.figures.style import latent_labels
 from mechsparse.learning.evaluation import Snapshot
+from mechsparse.runs import schema, store
 
 MATRICES = ("edge_probs_a", "edge_probs_z", "matched_probs_a", "matched_probs_z", "pattern", "coef", "corr")
 IMAGE_SCALE = 2
@@ -49,13 +50,10 @@ def matrix_labels(key: str, shape: tuple[int, ...]) -> tuple[list[str], list[str
     matched learned ẑ."""
     n_rows, n_cols = shape
     if key in ("pattern", "coef", "corr"):
-        return plots.latent_labels(n_rows), plots.latent_labels(n_cols, "ẑ"), "true/learned"
+        return latent_labels(n_rows), latent_labels(n_cols, "ẑ"), "true/learned"
     child = "z" if key.startswith("matched") else "ẑ"
-    if key.endswith("_a"):
-        parents = plots.latent_labels(n_cols, "a")
-    else:
-        parents = [f"{s}'" for s in plots.latent_labels(n_cols, child)]
-    return plots.latent_labels(n_rows, child), parents, "child/parent"
+    parents = latent_labels(n_cols, "a") if key.endswith("_a") else [f"{s}'" for s in latent_labels(n_cols, child)]
+    return latent_labels(n_rows, child), parents, "child/parent"
 
 
 def matrix_csv(key: str, matrix: np.ndarray) -> bytes:
@@ -184,23 +182,24 @@ def _run_contents(run_id: str) -> tuple[dict[str, bytes], dict[str, go.Figure]]:
     folder = store.run_path(run_id)
     files = {
         name: (folder / name).read_bytes()
-        for name in ("config.json", "summary.json", "history.csv", "timeline.npz")
+        for name in (schema.CONFIG_FILE, schema.SUMMARY_FILE, schema.HISTORY_FILE, schema.TIMELINE_FILE)
         if (folder / name).exists()
     }
     files |= matrix_files(rec.snapshot)
-    panels = plots.run_panels(rec.snapshot, rec.true_graphs)  # a method without a graph: no learned-graph panel
+    panels = run_panels(rec.snapshot, rec.true_graphs)  # a method without a graph: no learned-graph panel
     if len(rec.history):
-        method = methods.of_config(rec.config)
-        curves = plots.curve_panels(method.learns_graph, method.has_elbo)
-        panels["curves"] = plots.training_curves(rec.history, panels=curves)
+        curves = curve_panels(rec.method.learns_graph, rec.method.has_elbo)
+        panels["curves"] = training_curves(rec.history, panels=curves)
     return files, panels
 
 
 def export_runs(
     run_ids: Sequence[str], *, images: bool = True, progress: Progress = _no_progress
 ) -> dict[str, dict[str, bytes]]:
-    """run id -> {file name: bytes} of each run's export (see export_zip); ``progress(fraction, text)`` is
-    called as runs are read and panels rendered, with texts such as 'run 1/2, panel coef'."""
+    """run id -> {file name: bytes} of each run's export: config, summary, history, timeline (where recorded),
+    learned matrices (labelled CSV) and the panels (PNG, or HTML where no browser renders them).
+    ``progress(fraction, text)`` is called as runs are read and panels rendered, with texts such as 'run 1/2, panel
+    coef'."""
     n = len(run_ids)
     contents = {}
     for k, run_id in enumerate(run_ids, start=1):
@@ -222,12 +221,6 @@ def export_runs(
     return result
 
 
-def export_files(run_id: str, *, images: bool = True, progress: Progress = _no_progress) -> dict[str, bytes]:
-    """The files of one run's export: config, summary, history, timeline (where recorded), learned matrices
-    (labelled CSV) and the panels (PNG, or HTML where no browser renders them)."""
-    return export_runs([run_id], images=images, progress=progress)[run_id]
-
-
 def html_panels(zip_bytes: bytes) -> list[str]:
     """The panels of an export zip that are HTML, not PNG (no browser could draw them)."""
     with zipfile.ZipFile(io.BytesIO(zip_bytes)) as zf:
@@ -235,7 +228,7 @@ def html_panels(zip_bytes: bytes) -> list[str]:
 
 
 def export_zip(run_ids: Sequence[str], *, images: bool = True, progress: Progress = _no_progress) -> bytes:
-    """A zip with one folder per run (see export_files); every panel of every run is rendered in one browser
+    """A zip with one folder per run (see export_runs); every panel of every run is rendered in one browser
     session. ``progress(fraction, text)`` reports how far it is (e.g. to st.progress)."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:

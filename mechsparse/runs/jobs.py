@@ -5,10 +5,10 @@ Why a process: the Trainer is Python glue around small torch ops, so it needs th
 the Streamlit server it competed with page rendering for the GIL and ran about 3x slower while watched. In its
 own process it cannot be starved, and a hard crash (even a segfault) stays inside the job.
 
-The relaying thread passes what the worker (mechsparse.runs.worker) sends (status, immutable Snapshots) to the UI under a
-lock; the UI's pause / resume / stop go to the worker over the same socket and are obeyed between steps. The
-worker writes the run folder as it goes (mechsparse.runs.store), so a page refresh, a second browser or an app restart
-finds the run again.
+The relaying thread passes what the worker (mechsparse.runs.worker) sends (status, immutable Snapshots) to the UI
+under a lock; the UI's pause / resume / stop go to the worker over the same socket and are obeyed between steps.
+The worker writes the run folder as it goes (mechsparse.runs.store), so a page refresh, a second browser or an app
+restart finds the run again.
 A fresh interpreter takes seconds to import torch, so the app's registry keeps one spare worker waiting
 (``keep_spare``): Start hands the job to it and the first snapshot arrives that much sooner; a new spare is made a
 few seconds later, once the run is under way.
@@ -25,8 +25,8 @@ import threading
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 
-from mechsparse.runs import runner, store
 from mechsparse.learning.evaluation import Snapshot
+from mechsparse.runs import runner, schema, store
 from mechsparse.runs.lock import RunBusyError, RunLock
 
 
@@ -217,7 +217,7 @@ class JobRegistry:
         """Start the run whose folder runs.create_run made (or resume it from its checkpoint); refuse beyond the
         cap, and refuse a run that some process already trains. The worker reads everything from the folder."""
         folder = store.run_path(run_id)
-        if not (folder / "config.json").exists() or not (folder / "dataset.npz").exists():
+        if not (folder / schema.CONFIG_FILE).exists() or not (folder / schema.DATASET_FILE).exists():
             raise ValueError(f"run {run_id} has no config or dataset to train on")
         with self._lock:
             current = self._jobs.get(run_id)
@@ -232,6 +232,11 @@ class JobRegistry:
     def get(self, run_id: str) -> Job | None:
         with self._lock:
             return self._jobs.get(run_id)
+
+    def trains(self, run_id: str) -> bool:
+        """True while a job of this registry trains the run (starting, running or paused)."""
+        job = self.get(run_id)
+        return job is not None and job.alive
 
     def jobs(self) -> list[Job]:
         with self._lock:

@@ -14,7 +14,7 @@ import os
 import time
 from pathlib import Path
 
-LOCK_NAME = ".lock"
+from mechsparse.runs.schema import LOCK_FILE
 
 
 class RunBusyError(RuntimeError):
@@ -41,7 +41,7 @@ class RunLock:
 
         Raises RunBusyError if another process trains the run, FileNotFoundError if the folder is gone (the lock
         file is created, never the folder)."""
-        fd = os.open(self.folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(self.folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
         deadline = time.monotonic() + timeout
         while not _try_flock(fd):
             if time.monotonic() >= deadline:
@@ -60,10 +60,6 @@ class RunLock:
             os.close(self._fd)
             self._fd = None
 
-    @property
-    def held(self) -> bool:
-        return self._fd is not None
-
     def __enter__(self) -> RunLock:
         return self.acquire() if self._fd is None else self
 
@@ -74,7 +70,7 @@ class RunLock:
 def is_locked(folder: str | os.PathLike) -> bool:
     """True while some process (this one included) holds the run's lock, i.e. trains it right now."""
     try:
-        fd = os.open(Path(folder) / LOCK_NAME, os.O_RDONLY)
+        fd = os.open(Path(folder) / LOCK_FILE, os.O_RDONLY)
     except OSError:  # no lock file (never trained, or the folder is gone): nobody trains it
         return False
     try:

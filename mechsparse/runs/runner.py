@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from mechsparse.runs import store
-from mechsparse.learning import training
 from mechsparse.data.dataset import load_dataset
 from mechsparse.learning.evaluation import Snapshot
-from mechsparse.runs.lock import RunLock
+from mechsparse.learning.preflight import apply_threads
 from mechsparse.learning.timeline import TimelineError, load_timeline
-from mechsparse.learning.training import TrainConfig, Trainer, TrainingDiverged
+from mechsparse.learning.training import Trainer, TrainingDiverged
+from mechsparse.runs import schema, store
+from mechsparse.runs.lock import RunLock
 
 SAVE_EVERY_SECONDS = 20.0
 PUBLISH_EVERY_SECONDS = 0.5
@@ -86,9 +86,9 @@ def _no_publish(status, message, snapshot, device) -> None:
 def build_trainer(folder: Path, resume: bool) -> Trainer:
     """The run's trainer from its folder: from the checkpoint when resuming and there is one (with the frames of its
     timeline.npz up to the checkpoint's step, so a replay covers the whole run), else fresh."""
-    config = TrainConfig.from_dict(store.read_json(folder / "config.json").get("config", {}))
-    dataset = load_dataset(folder / "dataset.npz")
-    checkpoint = folder / "checkpoint.pt"
+    config = store.read_setup(folder).config
+    dataset = load_dataset(folder / schema.DATASET_FILE)
+    checkpoint = folder / schema.CHECKPOINT_FILE
     if resume and checkpoint.exists():
         trainer = Trainer.load_checkpoint(checkpoint, dataset)
         with contextlib.suppress(TimelineError):  # an unreadable timeline is started afresh: the run matters more
@@ -160,7 +160,7 @@ def train_run(
     loop = None
     try:
         trainer = build_trainer(folder, resume)
-        training.apply_threads(trainer.config)
+        apply_threads(trainer.config)
         loop = _Loop(folder, trainer, publish, save_every, publish_every)
         if not trainer.history:
             trainer.evaluate()  # a first point for the curves, before any step

@@ -1,10 +1,9 @@
 """Run folders on disk: safe run ids, the one writer that creates a folder, and reading folders back.
 
-A run folder holds config.json, dataset.npz, summary.json, history.csv, snapshot.npz, timeline.npz (the bounded
-record of its evaluations, for replay: mechsparse.learning.timeline) and checkpoint.pt (DESIGN.md).
-The root is ``./runs`` unless ``MECHSPARSE_RUNS_DIR`` says otherwise. Every path is built from a validated run id,
-so a crafted id can never read or write outside the root. The folder is the only truth: a reader never needs the
-writer's memory. Rules that keep it trustworthy:
+What a folder holds, and the typed records it reads back as, is mechsparse.runs.schema. The root is ``./runs``
+unless ``MECHSPARSE_RUNS_DIR`` says otherwise. Every path is built from a validated run id, so a crafted id can never
+read or write outside the root. The folder is the only truth: a reader never needs the writer's memory. Rules that
+keep it trustworthy:
 - ``create_run`` is the only way a folder comes into being (page, CLI and grids alike), built under a hidden name
   and renamed into place, so a folder is complete or absent;
 - every later write is atomic (mechsparse.files.atomic) and never creates a folder, so a deleted run stays deleted;
@@ -15,11 +14,8 @@ writer's memory. Rules that keep it trustworthy:
 from __future__ import annotations
 
 import contextlib
-import csv
 import hashlib
-import io
 import json
-import math
 import os
 import re
 import secrets
@@ -27,29 +23,25 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from mechsparse.theory import graphs
-from mechsparse.learning import methods, timeline
-from mechsparse.files.atomic import write_atomic, write_text_atomic
 from mechsparse.data.dataset import Dataset, load_dataset, save_dataset
+from mechsparse.files.atomic import write_text_atomic
+from mechsparse.learning import methods, timeline
+from mechsparse.learning.config import TrainConfig
 from mechsparse.learning.evaluation import Snapshot
+from mechsparse.runs import schema
+from mechsparse.runs.evaluations import load_snapshot, read_history, save_snapshot, write_history
 from mechsparse.runs.lock import RunBusyError, RunLock, is_locked
-
-if TYPE_CHECKING:  # runs.py stays free of torch: pages that only list runs need not load it
-    from mechsparse.learning.training import TrainConfig
+from mechsparse.runs.schema import DamagedRunError, RunMeta, RunSetup, RunSummary
+from mechsparse.theory import graphs
 
 UNFINISHED = ("created", "starting", "running", "paused")  # statuses a run folder has only while training
 RUN_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,79}")  # used with fullmatch: no trailing newline slips in
 MAX_NAME = 60  # characters of a dataset name kept in labels and ids
 LIST_COLUMNS = ["run", "data", "method", "mode", "seed", "steps", "mcc", "r_con", "shd_a", "shd_z", "status", "device"]
-
-
-class DamagedRunError(ValueError):
-    """A run folder exists but its config or summary cannot be read; it can still be listed and deleted."""
 
 
 def shorten(text: object, limit: int = 40) -> str:
@@ -84,24 +76,9 @@ def run_path(run_id: str) -> Path:
 # ---------------------------------------------------------------- plain files
 
 
-def _jsonable(value):
-    """Plain JSON: numpy scalars/arrays to Python, NaN/inf to null."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def write_json(path: Path, obj: dict) -> None:
     """Write JSON atomically into an existing folder."""
-    write_text_atomic(path, json.dumps(_jsonable(obj), indent=2, sort_keys=True))
+    write_text_atomic(path, json.dumps(schema.plain_json(obj), indent=2, sort_keys=True))
 
 
 def read_json(path: Path) -> dict:
@@ -117,12 +94,12 @@ def read_json(path: Path) -> dict:
 
 
 def write_summary(run_dir: Path, summary: dict) -> None:
-    write_json(Path(run_dir) / "summary.json", summary)
+    write_json(Path(run_dir) / schema.SUMMARY_FILE, summary)
 
 
 def update_summary(run_dir: Path, **fields) -> dict:
     """Merge fields into summary.json (an unreadable one is replaced) and return the result."""
-    path = Path(run_dir) / "summary.json"
+    path = Path(run_dir) / schema.SUMMARY_FILE
     summary = {}
     with contextlib.suppress(OSError, DamagedRunError):
         summary = read_json(path)
@@ -131,59 +108,13 @@ def update_summary(run_dir: Path, **fields) -> dict:
     return summary
 
 
-def write_history(run_dir: Path, rows: list[dict]) -> None:
-    """history.csv, one row per evaluation; columns are the union of the rows' keys in first-seen order."""
-    columns: list[str] = []
-    for row in rows:
-        columns.extend(k for k in row if k not in columns)
-    buf = io.StringIO(newline="")
-    writer = csv.DictWriter(buf, fieldnames=columns)
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: _jsonable(v) for k, v in row.items()})
-    write_text_atomic(Path(run_dir) / "history.csv", buf.getvalue())
-
-
-# ---------------------------------------------------------------- snapshots on disk
-
-
-def save_snapshot(run_dir: Path, snapshot: Snapshot) -> None:
-    """snapshot.npz: every array field as an array, every other field as JSON in 'meta' (no pickle).
-
-    The history is not repeated here: history.csv holds it."""
-    arrays, meta = {}, {}
-    for name, value in snapshot.to_dict().items():
-        if name == "history":
-            continue
-        if isinstance(value, np.ndarray):
-            arrays[name] = value
-        else:
-            meta[name] = _jsonable(value)
-    arrays["meta"] = np.array(json.dumps(meta))
-    write_atomic(Path(run_dir) / "snapshot.npz", lambda fh: np.savez_compressed(fh, **arrays))
-
-
-def load_snapshot(run_dir: Path) -> Snapshot | None:
-    """The saved snapshot (without history), or None if the run has none yet; DamagedRunError if unreadable."""
-    path = Path(run_dir) / "snapshot.npz"
-    if not path.exists():
-        return None
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            fields = {k: npz[k] for k in npz.files if k != "meta"}
-            fields.update(json.loads(str(npz["meta"])))
-        return Snapshot.from_dict(fields)
-    except (OSError, ValueError, KeyError, TypeError, EOFError) as exc:
-        raise DamagedRunError(f"snapshot.npz cannot be read ({type(exc).__name__})") from None
-
-
 def save_progress(run_dir: Path, trainer, status: str, message: str = "", *, checkpoint: bool = True, **extra):
     """Write what a run has so far (checkpoint, snapshot, timeline, history, summary): enough to show the run and
     to resume it. Raises FileNotFoundError if the folder is gone (nothing is recreated). Returns the snapshot
     written."""
     run_dir = Path(run_dir)
     if checkpoint:
-        trainer.save_checkpoint(run_dir / "checkpoint.pt")
+        trainer.save_checkpoint(run_dir / schema.CHECKPOINT_FILE)
     snap = trainer.snapshot()
     save_snapshot(run_dir, snap)
     recorded = getattr(trainer, "timeline", None)
@@ -238,17 +169,22 @@ def create_run(
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise ValueError(f"{str(target)!r} already exists and is not an empty folder; choose a new one")
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.parent / f".creating-{target.name}-{secrets.token_hex(4)}"
+    staging = target.parent / f"{schema.STAGING_PREFIX}{target.name}-{secrets.token_hex(4)}"
     staging.mkdir()
     spec = dataset.graphs
-    meta = {"data": name, "n": dataset.n, "graphs": graphs.encode(spec) if spec else None, "source": source}
-    meta["data_id"] = dataset_fingerprint(dataset)
+    meta = RunMeta(
+        data=name,
+        n=dataset.n,
+        graphs=graphs.encode(spec) if spec else None,
+        source=source,
+        data_id=dataset_fingerprint(dataset),
+    )
     try:
         if dataset_file is None:
-            save_dataset(staging / "dataset.npz", dataset)
+            save_dataset(staging / schema.DATASET_FILE, dataset)
         else:
-            _link_or_copy(Path(dataset_file), staging / "dataset.npz")
-        write_json(staging / "config.json", {"config": config.to_dict(), "meta": meta, "label": label})
+            _link_or_copy(Path(dataset_file), staging / schema.DATASET_FILE)
+        write_json(staging / schema.CONFIG_FILE, RunSetup(config, meta, label).to_json())
         write_summary(staging, {"status": "created", "created": time.time(), "label": label, "data": name})
         os.replace(staging, target)  # an existing empty folder is replaced atomically
     except BaseException:
@@ -269,13 +205,13 @@ def _link_or_copy(source: Path, target: Path) -> None:
 
 @dataclass
 class RunRecord:
-    """Everything on disk about one run, read back."""
+    """Everything on disk about one run, read back as typed records (mechsparse.runs.schema)."""
 
     run_id: str
-    config: dict
-    meta: dict
+    config: TrainConfig
+    meta: RunMeta
     label: str
-    summary: dict
+    summary: RunSummary
     history: pd.DataFrame
     snapshot: Snapshot | None
     locked: bool = False  # some process trains it right now
@@ -283,16 +219,16 @@ class RunRecord:
     @property
     def status(self) -> str:
         """The status last written to disk."""
-        return self.summary.get("status", "unknown")
+        return self.summary.status
+
+    @property
+    def method(self) -> methods.Method:
+        return methods.get(self.config.method)
 
     @property
     def true_graphs(self) -> graphs.GraphSpec | None:
         """The data's true GraphSpec as recorded in config.json, or None."""
-        text = self.meta.get("graphs")
-        try:
-            return graphs.decode(text) if text else None
-        except ValueError:
-            return None
+        return self.meta.true_graphs
 
     def shown_status(self, live: str | None = None) -> str:
         """What to tell a user: the live job's status when this app trains it; 'running elsewhere' when another
@@ -304,6 +240,19 @@ class RunRecord:
         return self.status
 
 
+def read_setup(folder: Path) -> RunSetup:
+    """config.json of the run folder as a RunSetup; a one-line DamagedRunError when it is missing or unreadable, or
+    holds no valid training configuration."""
+    folder = Path(folder)
+    path = folder / schema.CONFIG_FILE
+    if not path.exists():
+        raise DamagedRunError(f"run {folder.name} is damaged: {schema.CONFIG_FILE} is missing")
+    try:
+        return RunSetup.from_json(read_json(path), default_label=folder.name)
+    except ValueError as exc:  # DamagedRunError included
+        raise DamagedRunError(f"run {folder.name} is damaged: {exc}") from None
+
+
 def load_run(run_id: str, *, arrays: bool = True) -> RunRecord:
     """Read a run folder back; ``arrays=False`` skips the history and the snapshot (for tables and live runs).
 
@@ -311,47 +260,39 @@ def load_run(run_id: str, *, arrays: bool = True) -> RunRecord:
     folder = run_path(run_id)
     if not folder.is_dir():
         raise ValueError(f"no run named {shorten(run_id)} in {runs_root()}")
-    if not (folder / "config.json").exists():
-        raise DamagedRunError(f"run {run_id} is damaged: config.json is missing")
+    setup = read_setup(folder)
     try:
-        cfg = read_json(folder / "config.json")
-        summary = read_json(folder / "summary.json") if (folder / "summary.json").exists() else {}
+        summary = read_json(folder / schema.SUMMARY_FILE) if (folder / schema.SUMMARY_FILE).exists() else {}
         snapshot = load_snapshot(folder) if arrays else None
     except DamagedRunError as exc:
         raise DamagedRunError(f"run {run_id} is damaged: {exc}") from None
-    config, meta = cfg.get("config", {}), cfg.get("meta", {})
-    if not isinstance(config, dict) or not isinstance(meta, dict):
-        raise DamagedRunError(f"run {run_id} is damaged: config.json lacks its config or meta object")
     return RunRecord(
         run_id=run_id,
-        config=config,
-        meta=meta,
-        label=str(cfg.get("label", run_id)),
-        summary=summary,
-        history=_read_history(folder / "history.csv") if arrays else pd.DataFrame(),
+        config=setup.config,
+        meta=setup.meta,
+        label=setup.label,
+        summary=RunSummary.from_json(summary),
+        history=read_history(folder) if arrays else pd.DataFrame(),
         snapshot=snapshot,
         locked=is_locked(folder),
     )
 
 
-def _read_history(path: Path) -> pd.DataFrame:
-    if not path.exists():
-        return pd.DataFrame()
-    try:
-        return pd.read_csv(path)
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError):  # before the first evaluation
-        return pd.DataFrame()
-
-
-STAMPED_FILES = ("config.json", "summary.json", "history.csv", "snapshot.npz", timeline.FILE_NAME)
+STAMPED_FILES = (
+    schema.CONFIG_FILE,
+    schema.SUMMARY_FILE,
+    schema.HISTORY_FILE,
+    schema.SNAPSHOT_FILE,
+    schema.TIMELINE_FILE,
+)
 
 
 def run_stamp(run_id: str) -> tuple:
     """(name, inode, mtime_ns, size) of each file load_run or load_timeline reads, (name, None, None, None) for an
     absent one.
 
-    Every write replaces a file whole (mechsparse.files.atomic), so the stamp changes whenever what load_run would return
-    changes (except the lock, which is no file content): a cache key for what is built from a run."""
+    Every write replaces a file whole (mechsparse.files.atomic), so the stamp changes whenever what load_run would
+    return changes (except the lock, which is no file content): a cache key for what is built from a run."""
     folder = run_path(run_id)
     stamp = []
     for name in STAMPED_FILES:
@@ -371,13 +312,13 @@ def load_timeline(run_id: str) -> timeline.Timeline | None:
     if not folder.is_dir():
         raise ValueError(f"no run named {shorten(run_id)} in {runs_root()}")
     try:
-        return timeline.load_timeline(folder / timeline.FILE_NAME)
+        return timeline.load_timeline(folder / schema.TIMELINE_FILE)
     except timeline.TimelineError as exc:
         raise DamagedRunError(f"run {run_id} is damaged: {exc}") from None
 
 
 def load_dataset_of(run_id: str) -> Dataset:
-    return load_dataset(run_path(run_id) / "dataset.npz")
+    return load_dataset(run_path(run_id) / schema.DATASET_FILE)
 
 
 def dataset_fingerprint(dataset: Dataset) -> str:
@@ -393,29 +334,9 @@ def dataset_fingerprint(dataset: Dataset) -> str:
     return digest.hexdigest()[:16]
 
 
-REFERENCE_METHODS = ("supervised", "random")  # the ceiling and the floor of every chart
-
-
-def reference_runs(data_id: str | None) -> dict[str, RunRecord]:
-    """The newest finished supervised and random runs on the data ``data_id`` (by method; absent ones are left
-    out): the ceiling and floor a run's charts draw. Unreadable folders are skipped."""
-    found: dict[str, RunRecord] = {}
-    if not data_id or not runs_root().is_dir():
-        return found
-    for folder in sorted(runs_root().iterdir(), reverse=True):  # newest first: run ids start with the time
-        if not (folder.is_dir() and RUN_ID_RE.fullmatch(folder.name)):
-            continue
-        try:
-            cfg = read_json(folder / "config.json")
-            method = (cfg.get("config") or {}).get("method")
-            if method not in REFERENCE_METHODS or method in found or (cfg.get("meta") or {}).get("data_id") != data_id:
-                continue
-            rec = load_run(folder.name, arrays=False)
-        except (OSError, ValueError):
-            continue
-        if rec.status == "finished":
-            found[method] = rec
-    return found
+def run_folders() -> list[Path]:
+    """Every run folder under runs_root(), newest first (run ids start with the time)."""
+    return [f for f in sorted(runs_root().iterdir(), reverse=True) if f.is_dir() and RUN_ID_RE.fullmatch(f.name)]
 
 
 def _list_row(run_id: str) -> dict:
@@ -423,22 +344,20 @@ def _list_row(run_id: str) -> dict:
         rec = load_run(run_id, arrays=False)
     except DamagedRunError:
         return {"run": run_id, "status": "damaged"}
-    s, c, m = rec.summary, rec.config, rec.meta
-    method = methods.of_config(c)
-    mode = c.get("sparsity", "") if method.name == methods.SPARSE else ""  # sparsity means nothing to a baseline
-    row = {"run": run_id, "data": m.get("data", ""), "method": method.label, "mode": mode, "seed": c.get("seed")}
-    row |= {k: s.get(k) for k in ("steps", "mcc", "r_con", "shd_a", "shd_z")}
-    return row | {"status": rec.shown_status(), "device": s.get("device", "")}
+    s, c = rec.summary, rec.config
+    mode = c.sparsity if rec.method.name == methods.SPARSE else ""  # sparsity means nothing to a baseline
+    row = {"run": run_id, "data": rec.meta.data, "method": rec.method.label, "mode": mode, "seed": c.seed}
+    row |= {"steps": s.steps, "mcc": s.mcc, "r_con": s.r_con, "shd_a": s.shd_a, "shd_z": s.shd_z}
+    return row | {"status": rec.shown_status(), "device": s.device}
 
 
 def list_runs() -> pd.DataFrame:
     """One row per run folder, newest first: the columns of the Runs table. Damaged folders are listed with
     status 'damaged' (so they can be deleted); the page overrides the status of runs this app trains."""
     rows = []
-    for folder in sorted(runs_root().iterdir(), reverse=True):
-        if folder.is_dir() and RUN_ID_RE.fullmatch(folder.name):
-            with contextlib.suppress(OSError):
-                rows.append(_list_row(folder.name))
+    for folder in run_folders():
+        with contextlib.suppress(OSError):
+            rows.append(_list_row(folder.name))
     return pd.DataFrame(rows, columns=LIST_COLUMNS)
 
 

@@ -3,8 +3,8 @@
 It talks to its supervisor (mechsparse.runs.jobs) over one socket, wrapped as a multiprocessing Connection: the first
 message is the job ({"run_id", "resume", "publish_every", "save_every", "runs_dir"}); then the supervisor may send
 "pause", "resume" or "stop" at any time, and the worker sends (status, message, snapshot, device) tuples. Everything
-else (config, dataset, checkpoint) the worker reads from the run folder, through mechsparse.runs.runner, which also writes
-the folder as it goes. A closed socket (the app went away) counts as "stop".
+else (config, dataset, checkpoint) the worker reads from the run folder, through mechsparse.runs.runner, which also
+writes the folder as it goes. A closed socket (the app went away) counts as "stop".
 
 A fresh interpreter, not multiprocessing's spawn, because spawn re-imports the parent's __main__, which inside
 Streamlit (or AppTest) is the page script that pressed Start.

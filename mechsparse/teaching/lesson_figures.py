@@ -14,8 +14,9 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from mechsparse.data import synthetic
-from mechsparse.figures.plots import BINARY_SCALE, MatrixCell, latent_labels, matrix_grid
+from mechsparse.data import mechanisms
+from mechsparse.figures.heatmaps import MatrixCell, matrix_grid
+from mechsparse.figures.style import BINARY_SCALE, latent_labels
 from mechsparse.learning import metrics
 from mechsparse.theory import identifiability
 from mechsparse.theory.graphs import GraphSpec
@@ -124,7 +125,7 @@ def influence_curves(latent: int, *, seed: int = 0, points: int = 121) -> dict[s
     grid = np.linspace(-2.0, 2.0, points)
     out: dict[str, dict[str, np.ndarray]] = {}
     for variant in VARIANT_NAMES:
-        mech = synthetic.make_mechanisms(spec, variant, seed=seed)
+        mech = mechanisms.make_mechanisms(spec, variant, seed=seed)
         curves: dict[str, np.ndarray] = {"a": grid}
         for ell in np.flatnonzero(INFLUENCE_GRAPH[latent]):
             a = np.zeros((points, INFLUENCE_GRAPH.shape[1]))

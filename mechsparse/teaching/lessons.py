@@ -1,12 +1,12 @@
 """Lessons as data: chapters (Markdown with a TOML header) and the small recorded runs they replay.
 
-A chapter is one file ``NN-name.md`` in ``mechsparse/chapters/`` (or in the folder ``MECHSPARSE_CHAPTERS_DIR``
-names, whose chapters come after the built-in ones): a ``+++`` TOML header saying which interactive figure it
-shows, which presets the figure offers, which recorded runs it replays and which exercise it asks, then the text in
-Markdown with $math$. A teacher adds a chapter by adding a file; no page code changes.
+A chapter is one file ``NN-name.md`` in ``mechsparse/teaching/chapters/`` (or in the folder
+``MECHSPARSE_CHAPTERS_DIR`` names, whose chapters come after the built-in ones): a ``+++`` TOML header saying which
+interactive figure it shows, which presets the figure offers, which recorded runs it replays and which exercise it
+asks, then the text in Markdown with $math$. A teacher adds a chapter by adding a file; no page code changes.
 
 A recording is a recipe (preset, variant, training options: everything that makes a run) plus what training it
-produced: ``mechsparse/recorded/<name>/`` holds its timeline.npz and record.json. ``python -m mechsparse
+produced: ``mechsparse/teaching/recorded/<name>/`` holds its timeline.npz and record.json. ``python -m mechsparse
 record-lessons`` rebuilds them all, so they never go stale; "train it yourself" starts the same recipe live.
 """
 
@@ -35,7 +35,7 @@ FIGURES: dict[str, str] = {
     "strength": "final MCC and SHD of the recorded runs against their constraint bound",
 }
 GRAPH_KINDS = ("a", "z", "both")
-EXERCISE_KINDS = ("identified", "twins", "break", "consistent")  # mechsparse.teaching.exercises.KINDS (tested equal)
+EXERCISE_KINDS = ("identified", "twins", "break", "consistent")  # exercises.registry.KINDS (tested equal)
 
 
 # ---------------------------------------------------------------- recordings: recipes

@@ -25,12 +25,12 @@ from pathlib import Path
 import torch
 
 from mechsparse.learning.timeline import Timeline, load_timeline
-from mechsparse.runs import runner, store
+from mechsparse.runs import runner, schema, store
 from mechsparse.teaching import lessons
 from mechsparse.theory import graphs
 
 RECORD_FILE = "record.json"
-TIMELINE_FILE = "timeline.npz"
+TIMELINE_FILE = schema.TIMELINE_FILE  # a recording keeps its run's timeline.npz as it is
 SUMMARY_KEYS = ("mcc", "r", "r_con", "shd_a", "shd_z", "edge_count", "target_bound", "steps", "seconds", "elbo")
 
 
@@ -63,7 +63,7 @@ def record_one(name: str, out_dir: str | os.PathLike, *, seed: int | None = None
         outcome = runner.train_run(folder, save_every=1e9, publish_every=1e9)
         if outcome.status != "finished":
             raise ValueError(f"recording {name} did not finish: {outcome.status} {outcome.message}".strip())
-        summary = store.read_json(folder / "summary.json")
+        summary = store.read_json(folder / schema.SUMMARY_FILE)
         record = {
             "name": name,
             "recipe": dataclasses.asdict(recipe),
@@ -128,6 +128,13 @@ def record_all(
     if failed:
         raise ValueError("some recordings failed: " + "; ".join(failed))
     return done
+
+
+def files_version(name: str, folder: str | os.PathLike = lessons.RECORDED_DIR) -> float:
+    """The version of recording ``name``'s files (its record.json's mtime; 0.0 when not recorded): a cache key, so
+    a rebuilt recording is read again."""
+    path = Path(folder) / name / RECORD_FILE
+    return path.stat().st_mtime if path.exists() else 0.0
 
 
 def load_recording(name: str, folder: str | os.PathLike = lessons.RECORDED_DIR) -> Recording | None:

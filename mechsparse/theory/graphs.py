@@ -1,6 +1,6 @@
 """Ground-truth graphs: the papers' presets, teaching presets, random graphs, validation, text encoding.
 
-Orientation everywhere (THEORY.md): rows are children.
+Orientation everywhere (docs/theory.md): rows are children.
 ``ga[i, l] = 1`` iff a_l -> z_i (shape (dz, da)); ``gz[i, j] = 1`` iff z_{t-1, j} -> z_{t, i} (shape (dz, dz)).
 """
 
@@ -144,7 +144,7 @@ _PRESETS: dict[str, tuple[str, object]] = {
         "temporal 2x2 blocks plus cross-block edges: five pairs of twins; z1, z2 may mix with ẑ9, ẑ10",
         lambda: (None, _block_nondiag_time()),
     ),
-    # small teaching presets, one per case of THEORY.md
+    # small teaching presets, one per case of docs/theory.md
     "teach-complete": ("3 latents, one action each: complete disentanglement", lambda: (np.eye(3), None)),
     "teach-nested": (
         "2 latents: a1 drives both, a2 only z2; z2 identified, z1 may mix with ẑ2",
@@ -177,7 +177,7 @@ _PRESETS: dict[str, tuple[str, object]] = {
 }
 
 PRESETS: dict[str, str] = {name: desc for name, (desc, _) in _PRESETS.items()}
-"""Preset name -> one-line description. Names are a contract (DESIGN.md)."""
+"""Preset name -> one-line description. Names are a contract (docs/design.md)."""
 
 DEFAULT_PRESET = "action-nondiag"
 

@@ -1,6 +1,6 @@
 """What mechanism-sparsity theory guarantees for given graphs: the consistency pattern C and its reading.
 
-Definitions follow THEORY.md. ``C[i, j] = True`` means the true latent z_i may mix with ẑ_j, the learned latent
+Definitions follow docs/theory.md. ``C[i, j] = True`` means the true latent z_i may mix with ẑ_j, the learned latent
 matched to z_j: an upper bound (twins may be mixed, they need not be). Everything is vectorised numpy so it can be
 recomputed on every click. Latents and actions are named 1-based in text (z1, a1), 0-based in arrays.
 """
@@ -254,11 +254,6 @@ def analyse(ga: np.ndarray | None = None, gz: np.ndarray | None = None) -> Theor
         verdict=verdict_text(c),
         reasons=latent_reasons(ga, gz),
     )
-
-
-def allowed_parents(c: np.ndarray) -> list[np.ndarray]:
-    """For R_con: the learned-latent columns each true latent may be regressed on (row i of C)."""
-    return [np.flatnonzero(c[i]) for i in range(c.shape[0])]
 
 
 # ---------------------------------------------------------------- what "identified" assumes and means

@@ -141,7 +141,7 @@ def of_config(config: dict) -> Method:
 
 def build(name: str, *, dx: int, dz: int, da: int, temporal: bool, size, config) -> LatentModel:
     """The model of a baseline method (the sparse VAE is built by the trainer): networks of the model size
-    ``size`` (mechsparse.learning.model.ModelSize), options from ``config``."""
+    ``size`` (mechsparse.learning.architecture.ModelSize), options from ``config``."""
     from mechsparse.learning.methods import ivae, pcl, references, slowvae, tcvae
 
     nets = {"hidden": size.hidden, "layers": size.layers}

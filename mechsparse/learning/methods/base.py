@@ -10,7 +10,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from mechsparse.learning.model import LOGVAR_MAX, LOGVAR_MIN, gaussian_log_density, mlp
+from mechsparse.learning.architecture import LOGVAR_MAX, LOGVAR_MIN
+from mechsparse.learning.model import gaussian_log_density, mlp
 from mechsparse.learning.objective import Batch, LossTerms
 
 

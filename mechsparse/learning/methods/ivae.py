@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import torch
 
+from mechsparse.learning.architecture import LOGVAR_MAX, LOGVAR_MIN
 from mechsparse.learning.methods.base import Batch, GaussianVAE, LossTerms, per_example
-from mechsparse.learning.model import LOGVAR_MAX, LOGVAR_MIN, gaussian_kl, mlp
+from mechsparse.learning.model import gaussian_kl, mlp
 
 
 class IVAE(GaussianVAE):
