@@ -46,7 +46,6 @@ class LocalPool:
         self._jobs: dict[str, object] = {}
         self._lock = threading.Lock()
         self.errors: list[str] = []
-        self.started_at = self.ended_at = None
         self.machinery_seconds = 0.0  # this pool's own work: data, folders, starting jobs, results files
 
     def stop(self) -> None:
@@ -114,12 +113,10 @@ class LocalPool:
 
     def run(self) -> pd.DataFrame:
         """Train every pending cell (blocking) and return the final table."""
-        self.started_at = time.monotonic()
         todo = self.folder.pending()
         if todo:
             with ThreadPoolExecutor(max_workers=min(self.workers, len(todo)), thread_name_prefix="grid") as pool:
                 list(pool.map(self._run_cell, todo))
-        self.ended_at = time.monotonic()
         return self.folder.write_results()
 
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # the registry itself needs no torch: pages that only read ru
     from mechsparse.data.dataset import Dataset
     from mechsparse.learning.methods.base import LatentModel
 
-__all__ = ["METHODS", "METHOD_NAMES", "OPTION_SYMBOLS", "Method", "build", "get", "of_config"]
+__all__ = ["METHODS", "METHOD_NAMES", "OPTION_SYMBOLS", "Method", "build", "get"]
 
 SPARSE = "sparse"
 # TrainConfig fields only one method reads: given with another method they are a mistake (the CLI refuses them)
@@ -128,15 +128,6 @@ def get(name: str) -> Method:
     if name not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHOD_NAMES)}, got {name!r}")
     return METHODS[name]
-
-
-def of_config(config: dict) -> Method:
-    """The method of a saved run's config (config.json's "config"): runs made before methods existed are the
-    sparse VAE's, and an unknown name (a newer version's) reads as a method without a graph or an ELBO."""
-    name = config.get("method") or SPARSE
-    if name in METHODS:
-        return METHODS[name]
-    return Method(str(name), str(name), "a method this version does not know", learns_graph=False, has_elbo=False)
 
 
 def build(name: str, *, dx: int, dz: int, da: int, temporal: bool, size, config) -> LatentModel:
