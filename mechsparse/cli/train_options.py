@@ -91,8 +91,7 @@ def refuse_foreign(method_name: str, given: dict[str, str]) -> None:
     """A one-line ValueError for an option given on the command line (flag or --set) that only another method
     reads: given with this method it would be ignored, so it is refused. ``given``: option -> how it was given."""
     method = methods.get(method_name)
-    owned = {key for m in methods.METHODS.values() for key in m.options}
-    foreign = [key for key in given if key in owned and key not in method.options]
+    foreign = methods.foreign_options(method, given)
     if foreign:
         words = ", ".join(given[key] for key in foreign)
         owners = sorted({m.name for m in methods.METHODS.values() for key in foreign if key in m.options})

@@ -109,16 +109,13 @@ def _parse_method(item, where: str, grid_config: dict) -> MethodEntry:
     except (ValueError, TypeError) as exc:
         raise _fail(where, str(exc).splitlines()[0]) from None
     method = methods.get(options.get("method", methods.SPARSE))
-    foreign = sorted(k for k in options if k in _ALL_METHOD_OPTIONS and k not in method.options)
+    foreign = sorted(methods.foreign_options(method, options))
     if foreign:
         raise _fail(where, f"{', '.join(foreign)} do(es) not apply to method {method.name}")
     name = item.get("name", method_name(options))
     if not isinstance(name, str) or not name.strip() or "|" in name:
         raise _fail(f"{where}.name", f"must be a non-empty text without '|', got {name!r}")
     return MethodEntry(name.strip(), options)
-
-
-_ALL_METHOD_OPTIONS = {opt for m in methods.METHODS.values() for opt in m.options}
 
 
 def _parse_budget(value, where: str = "budget") -> dict:

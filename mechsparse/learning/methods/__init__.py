@@ -8,6 +8,7 @@ data pipeline, metrics, checkpoints and snapshots of the trainer (mechsparse.lea
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -15,7 +16,7 @@ if TYPE_CHECKING:  # the registry itself needs no torch: pages that only read ru
     from mechsparse.data.dataset import Dataset
     from mechsparse.learning.methods.base import LatentModel
 
-__all__ = ["METHODS", "METHOD_NAMES", "OPTION_SYMBOLS", "Method", "build", "get"]
+__all__ = ["METHODS", "METHOD_NAMES", "OPTION_SYMBOLS", "Method", "build", "foreign_options", "get"]
 
 SPARSE = "sparse"
 # TrainConfig fields only one method reads: given with another method they are a mistake (the CLI refuses them)
@@ -128,6 +129,13 @@ def get(name: str) -> Method:
     if name not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHOD_NAMES)}, got {name!r}")
     return METHODS[name]
+
+
+def foreign_options(method: Method, keys: Iterable[str]) -> list[str]:
+    """The keys, in their order, that only other methods read: given with ``method`` they would be ignored, so
+    front ends refuse them (each in its own words)."""
+    owned = {option for m in METHODS.values() for option in m.options}
+    return [key for key in keys if key in owned and key not in method.options]
 
 
 def build(name: str, *, dx: int, dz: int, da: int, temporal: bool, size, config) -> LatentModel:
